@@ -1,0 +1,231 @@
+"""Fully-connected networks: the two-layer net and the general deep net.
+
+Both follow the CS231n model contract: ``model.params`` is a dict of arrays and
+``model.loss(X, y=None)`` returns class scores when ``y`` is ``None`` and
+``(loss, grads)`` otherwise, with ``grads`` keyed like ``params``. Any such
+object can be trained by :class:`cs231nbook.solver.Solver`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import _checks
+from ..layer_utils import affine_relu_backward, affine_relu_forward
+from ..layers import (
+    affine_backward,
+    affine_forward,
+    dropout_backward,
+    dropout_forward,
+    softmax_loss,
+)
+from ._common import add_l2, check_dtype, check_model_input, check_reg
+
+
+class TwoLayerNet:
+    """affine - relu - affine - softmax.
+
+    Parameters
+    ----------
+    input_dim : int, default 3*32*32
+        ``D``, the number of features of one example (examples are flattened).
+    hidden_dim : int, default 100
+        ``H``, the width of the hidden layer.
+    num_classes : int, default 10
+        ``C``.
+    weight_scale : float, default 1e-3
+        Standard deviation of the Gaussian initial weights; biases start at 0.
+    reg : float, default 0.0
+        L2 strength; the loss gains ``0.5 * reg * sum(W**2)`` for ``W1`` and ``W2``.
+    dtype : numpy dtype, default float64
+        Of the parameters and the computation.
+    seed : int, Generator or None
+        Seeds the initial weights (NumPy's global RNG is never used).
+
+    Attributes
+    ----------
+    params : dict
+        ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, C), ``b2`` (C,).
+    """
+
+    def __init__(
+        self,
+        input_dim: int = 3 * 32 * 32,
+        hidden_dim: int = 100,
+        num_classes: int = 10,
+        weight_scale: float = 1e-3,
+        reg: float = 0.0,
+        dtype=np.float64,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        input_dim = _checks.positive_int("input_dim", input_dim)
+        hidden_dim = _checks.positive_int("hidden_dim", hidden_dim)
+        num_classes = _checks.positive_int("num_classes", num_classes)
+        self.reg = check_reg(reg)
+        self.dtype = check_dtype(dtype)
+        self.input_dim = input_dim
+        rng = np.random.default_rng(seed)
+        self.params = {
+            "W1": (weight_scale * rng.standard_normal((input_dim, hidden_dim))).astype(self.dtype),
+            "b1": np.zeros(hidden_dim, dtype=self.dtype),
+            "W2": (weight_scale * rng.standard_normal((hidden_dim, num_classes))).astype(self.dtype),
+            "b2": np.zeros(num_classes, dtype=self.dtype),
+        }
+
+    def loss(self, X: np.ndarray, y: np.ndarray | None = None):
+        """Class scores, or the loss and its gradients.
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, d_1, ..., d_k) with ``d_1 * ... * d_k = D``
+        y : ndarray of shape (N,), integer, optional
+
+        Returns
+        -------
+        scores : ndarray of shape (N, C)
+            When ``y`` is None.
+        loss, grads : float, dict
+            Otherwise; ``grads`` is keyed like ``params``.
+        """
+        X = check_model_input(X, (self.input_dim,), self.dtype, flatten=True)
+        p = self.params
+        hidden, cache1 = affine_relu_forward(X, p["W1"], p["b1"])
+        scores, cache2 = affine_forward(hidden, p["W2"], p["b2"])
+        if y is None:
+            return scores
+        loss, dscores = softmax_loss(scores, y)
+        grads = {}
+        dhidden, grads["W2"], grads["b2"] = affine_backward(dscores, cache2)
+        _, grads["W1"], grads["b1"] = affine_relu_backward(dhidden, cache1)
+        loss = add_l2(loss, grads, p, self.reg)
+        return loss, grads
+
+
+class FullyConnectedNet:
+    """A fully-connected network of any depth.
+
+    ``{affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine - softmax``
+
+    Parameters
+    ----------
+    hidden_dims : sequence of int
+        Widths of the ``L - 1`` hidden layers (may be empty: softmax regression).
+    input_dim : int, default 3*32*32
+        ``D``; examples of any shape are flattened.
+    num_classes : int, default 10
+        ``C``.
+    dropout_keep_ratio : float, default 1
+        Probability of **keeping** a hidden unit; 1 disables dropout.
+    normalization : None, 'batchnorm' or 'layernorm'
+        Normalization after each hidden affine layer.
+    reg : float, default 0.0
+        L2 strength on the weights, ``0.5 * reg * sum(W**2)``.
+    weight_scale : float, default 1e-2
+        Standard deviation of the Gaussian initial weights; biases start at 0.
+    dtype : numpy dtype, default float32
+        float64 for gradient checks, float32 to train faster.
+    seed : int or None
+        Seeds the initial weights and the stream of dropout masks, so two
+        models built with the same seed train identically. To freeze the
+        dropout mask (as a gradient check must), set
+        ``model.dropout_param['seed']`` to an int: every call then reuses it.
+
+    Attributes
+    ----------
+    params : dict
+        ``W1, b1, ..., WL, bL``; with normalization also ``gamma1, beta1, ...,
+        gamma{L-1}, beta{L-1}``.
+    """
+
+    def __init__(
+        self,
+        hidden_dims: Sequence[int],
+        input_dim: int = 3 * 32 * 32,
+        num_classes: int = 10,
+        dropout_keep_ratio: float = 1,
+        normalization: str | None = None,
+        reg: float = 0.0,
+        weight_scale: float = 1e-2,
+        dtype=np.float32,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(hidden_dims, (int, np.integer)) or not isinstance(hidden_dims, Sequence):
+            raise TypeError(f"hidden_dims must be a list of layer widths; got {hidden_dims!r}")
+        dims = [_checks.positive_int("input_dim", input_dim)]
+        dims += [_checks.positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)]
+        dims += [_checks.positive_int("num_classes", num_classes)]
+        if not 0 < dropout_keep_ratio <= 1:
+            raise ValueError(f"dropout_keep_ratio is a keep probability in (0, 1]; got {dropout_keep_ratio!r}")
+        self.normalization = _checks.choice("normalization", normalization, (None, "batchnorm", "layernorm"))
+        if self.normalization is not None:
+            raise NotImplementedError("normalization layers arrive with the normalization chapter")
+        self.reg = check_reg(reg)
+        self.dtype = check_dtype(dtype)
+        self.input_dim = dims[0]
+        self.num_layers = len(dims) - 1
+        self.use_dropout = dropout_keep_ratio != 1
+
+        rng = np.random.default_rng(seed)
+        self.params: dict[str, np.ndarray] = {}
+        for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(self.dtype)
+            self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
+
+        self.dropout_param: dict = {"mode": "train", "p": dropout_keep_ratio}
+        self._dropout_rng = rng  # continues the init stream: one seed fixes everything
+
+    def _dropout_seeds(self) -> list[int]:
+        """One mask seed per hidden layer: fixed if the user set one, else fresh from the model's stream."""
+        fixed = self.dropout_param.get("seed")
+        if fixed is not None:
+            return [int(fixed) + i for i in range(self.num_layers - 1)]
+        return [int(s) for s in self._dropout_rng.integers(2**63 - 1, size=self.num_layers - 1)]
+
+    def loss(self, X: np.ndarray, y: np.ndarray | None = None):
+        """Class scores (test mode), or the loss and gradients (training mode).
+
+        Parameters
+        ----------
+        X : ndarray of shape (N, d_1, ..., d_k) with ``d_1 * ... * d_k = D``
+        y : ndarray of shape (N,), integer, optional
+            Without labels the net runs in test mode (no dropout) and returns
+            scores of shape (N, C).
+
+        Returns
+        -------
+        scores : ndarray of shape (N, C)
+            When ``y`` is None.
+        loss, grads : float, dict
+            Otherwise; ``grads`` is keyed like ``params``.
+        """
+        X = check_model_input(X, (self.input_dim,), self.dtype, flatten=True)
+        mode = "test" if y is None else "train"
+        p = self.params
+        L = self.num_layers
+        seeds = self._dropout_seeds() if self.use_dropout and mode == "train" else [None] * (L - 1)
+
+        caches = []
+        h = X
+        for i in range(1, L):
+            h, cache = affine_relu_forward(h, p[f"W{i}"], p[f"b{i}"])
+            drop_cache = None
+            if self.use_dropout:
+                param = {"mode": mode, "p": self.dropout_param["p"], "seed": seeds[i - 1]}
+                h, drop_cache = dropout_forward(h, param)
+            caches.append((cache, drop_cache))
+        scores, last_cache = affine_forward(h, p[f"W{L}"], p[f"b{L}"])
+        if y is None:
+            return scores
+
+        loss, dscores = softmax_loss(scores, y)
+        grads: dict[str, np.ndarray] = {}
+        dh, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, last_cache)
+        for i in range(L - 1, 0, -1):
+            cache, drop_cache = caches[i - 1]
+            if drop_cache is not None:
+                dh = dropout_backward(dh, drop_cache)
+            dh, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dh, cache)
+        loss = add_l2(loss, grads, p, self.reg)
+        return loss, grads

@@ -1,0 +1,120 @@
+import math
+
+import numpy as np
+import pytest
+
+from cs231nbook.classifiers import FullyConnectedNet, TwoLayerNet
+from cs231nbook.gradient_check import eval_numerical_gradient, rel_error
+
+
+def assert_model_gradients(model, X, y, threshold=1e-5):
+    loss, grads = model.loss(X, y)
+    assert set(grads) == set(model.params)
+    for name, param in model.params.items():
+        numeric = eval_numerical_gradient(lambda _: model.loss(X, y)[0], param, verbose=False, h=1e-6)
+        err = rel_error(numeric, grads[name])
+        assert err < threshold, f"{name}: relative error {err:.2e}"
+
+
+def data(N=5, D=12, C=4, seed=14):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((N, D)), rng.integers(C, size=N)
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.7])
+def test_two_layer_net_gradients(reg):
+    X, y = data()
+    model = TwoLayerNet(input_dim=12, hidden_dim=8, num_classes=4, weight_scale=1e-1, reg=reg, seed=0)
+    assert_model_gradients(model, X, y)
+
+
+@pytest.mark.parametrize("reg", [0.0, 3.14])
+@pytest.mark.parametrize("hidden_dims", [[], [10], [9, 7, 6]])
+def test_fully_connected_net_gradients(hidden_dims, reg):
+    X, y = data()
+    model = FullyConnectedNet(hidden_dims, input_dim=12, num_classes=4, reg=reg, weight_scale=5e-1,
+                              dtype=np.float64, seed=1)
+    assert_model_gradients(model, X, y)
+
+
+def test_fully_connected_net_with_dropout_gradients():
+    X, y = data()
+    model = FullyConnectedNet([10, 8], input_dim=12, num_classes=4, dropout_keep_ratio=0.5,
+                              weight_scale=5e-1, dtype=np.float64, seed=2)
+    model.dropout_param["seed"] = 123  # freeze the masks so the loss is a function of the params
+    assert_model_gradients(model, X, y)
+
+
+def test_two_layer_net_known_loss_and_regularization():
+    X, y = data(N=40, D=12, C=4)
+    model = TwoLayerNet(input_dim=12, hidden_dim=8, num_classes=4, weight_scale=1e-4, seed=0)
+    loss, _ = model.loss(X, y)
+    assert abs(loss - math.log(4)) < 1e-3
+    model.reg = 2.0
+    reg_loss, grads = model.loss(X, y)
+    expected = loss + 0.5 * 2.0 * sum(np.sum(model.params[k] ** 2) for k in ("W1", "W2"))
+    assert reg_loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_initial_loss_of_a_deep_net_is_log_c():
+    X, y = data(N=50, D=12, C=10)
+    model = FullyConnectedNet([20, 20], input_dim=12, num_classes=10, weight_scale=1e-3, seed=3)
+    assert abs(model.loss(X, y)[0] - math.log(10)) < 1e-2
+
+
+def test_scores_in_test_mode_and_dtypes():
+    X, y = data()
+    for dtype in (np.float32, np.float64):
+        model = FullyConnectedNet([6], input_dim=12, num_classes=4, dropout_keep_ratio=0.5, dtype=dtype, seed=4)
+        scores = model.loss(X)
+        assert scores.shape == (5, 4) and scores.dtype == dtype
+        np.testing.assert_array_equal(scores, model.loss(X))  # no dropout at test time
+        _, grads = model.loss(X, y)
+        assert all(g.dtype == dtype for g in grads.values())
+
+
+def test_images_are_flattened():
+    X = np.random.default_rng(0).standard_normal((3, 1, 2, 6))
+    model = FullyConnectedNet([5], input_dim=12, num_classes=3, seed=0)
+    assert model.loss(X).shape == (3, 3)
+
+
+def test_same_seed_same_model_and_same_dropout_stream():
+    X, y = data()
+    a = FullyConnectedNet([8], input_dim=12, num_classes=4, dropout_keep_ratio=0.5, seed=7)
+    b = FullyConnectedNet([8], input_dim=12, num_classes=4, dropout_keep_ratio=0.5, seed=7)
+    for name in a.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    losses_a = [a.loss(X, y)[0] for _ in range(3)]
+    losses_b = [b.loss(X, y)[0] for _ in range(3)]
+    assert losses_a == losses_b
+    assert len(set(losses_a)) > 1  # a fresh mask per call
+
+
+def test_model_does_not_modify_x():
+    X, y = data()
+    X0 = X.copy()
+    FullyConnectedNet([4], input_dim=12, num_classes=4, dtype=np.float64, seed=0).loss(X, y)
+    np.testing.assert_array_equal(X, X0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"hidden_dims": 10}, TypeError, "list of layer widths"),
+        ({"hidden_dims": [10, 0]}, ValueError, r"hidden_dims\[1\] must be a positive integer"),
+        ({"hidden_dims": [10], "dropout_keep_ratio": 0}, ValueError, "keep probability"),
+        ({"hidden_dims": [10], "normalization": "groupnorm"}, ValueError, "normalization must be one of"),
+        ({"hidden_dims": [10], "reg": -1}, ValueError, "reg must be a non-negative number"),
+        ({"hidden_dims": [10], "dtype": np.int32}, ValueError, "dtype must be float32 or float64"),
+    ],
+)
+def test_bad_configurations(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        FullyConnectedNet(**{"input_dim": 12, **kwargs})
+
+
+def test_wrong_input_size():
+    model = FullyConnectedNet([5], input_dim=12, num_classes=3)
+    with pytest.raises(ValueError, match=r"X must hold examples of 12 features.*got X of shape \(2, 13\)"):
+        model.loss(np.zeros((2, 13)))
