@@ -1,4 +1,4 @@
-"""Sandwich layers: common sequences of layers as one forward/backward pair.
+"""Fully-connected sandwiches: affine followed by a nonlinearity (and, later, a normalization).
 
 Each backward runs the pieces' backward passes in reverse order, so a sandwich
 is correct exactly when its pieces are.
@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .layers import AffineCache, ReluCache, affine_backward, affine_forward, relu_backward, relu_forward
+from ..layers import AffineCache, ReluCache, affine_backward, affine_forward, relu_backward, relu_forward
 
 
 class AffineReluCache(NamedTuple):

@@ -1,0 +1,14 @@
+"""Sandwich layers: common sequences of layers as one forward/backward pair.
+
+``from cs231nbook.layer_utils import affine_relu_forward`` works as in CS231n;
+the fully-connected sandwiches live in ``affine.py``, the convolutional ones in
+``conv.py``.
+"""
+
+from .affine import AffineReluCache, affine_relu_backward, affine_relu_forward
+
+__all__ = [
+    "AffineReluCache",
+    "affine_relu_backward",
+    "affine_relu_forward",
+]
