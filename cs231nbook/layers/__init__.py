@@ -7,18 +7,26 @@ The modules split by concern; this package re-exports the CS231n names, so
 """
 
 from .activations import ReluCache, relu_backward, relu_forward
+from .conv_naive import ConvCache, conv_backward_naive, conv_forward_naive
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .linear import AffineCache, affine_backward, affine_forward
 from .losses import softmax_loss, svm_loss
+from .pool_naive import MaxPoolCache, max_pool_backward_naive, max_pool_forward_naive
 
 __all__ = [
     "AffineCache",
+    "ConvCache",
     "DropoutCache",
+    "MaxPoolCache",
     "ReluCache",
     "affine_backward",
     "affine_forward",
+    "conv_backward_naive",
+    "conv_forward_naive",
     "dropout_backward",
     "dropout_forward",
+    "max_pool_backward_naive",
+    "max_pool_forward_naive",
     "relu_backward",
     "relu_forward",
     "softmax_loss",
