@@ -11,7 +11,24 @@ from .conv_naive import ConvCache, conv_backward_naive, conv_forward_naive
 from .dropout import DropoutCache, dropout_backward, dropout_forward
 from .linear import AffineCache, affine_backward, affine_forward
 from .losses import softmax_loss, svm_loss
+from .normalization import (
+    BatchNormCache,
+    LayerNormCache,
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 from .pool_naive import MaxPoolCache, max_pool_backward_naive, max_pool_forward_naive
+from .spatial_normalization import (
+    GroupNormCache,
+    SpatialBatchNormCache,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
+)
 
 __all__ = [
     "AffineCache",
@@ -31,4 +48,18 @@ __all__ = [
     "relu_forward",
     "softmax_loss",
     "svm_loss",
+    # normalization
+    "BatchNormCache",
+    "GroupNormCache",
+    "LayerNormCache",
+    "SpatialBatchNormCache",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
 ]
