@@ -1,0 +1,360 @@
+"""First-order update rules: SGD, momentum, Nesterov momentum, RMSProp and Adam.
+
+Every rule has the CS231n signature ``rule(w, dw, config=None) -> (next_w, config)``:
+
+- ``w`` is a parameter array and ``dw`` the gradient of the loss with respect to it
+  (same shape, same floating dtype). Neither is modified; ``next_w`` is a new array
+  of ``w``'s dtype.
+- ``config`` is a dict holding the rule's hyperparameters *and* its state (the
+  velocity of momentum, the moving averages of RMSProp and Adam, Adam's step
+  count). Missing hyperparameters are filled with the defaults below via
+  ``setdefault``; state arrays are created on the first call with ``w``'s shape
+  and dtype. The dict is updated in place and also returned, so a training loop
+  keeps one config per parameter and passes it back at the next step. This is the
+  one documented exception to "never modify the caller's arguments".
+- A key the rule does not know (a typo such as ``'lr'`` for ``'learning_rate'``,
+  or ``'momentum'`` given to :func:`adam`) raises ``ValueError`` instead of being
+  silently ignored.
+
+============================  ==============================================================
+rule                          hyperparameters (defaults) / state
+============================  ==============================================================
+:func:`sgd`                   ``learning_rate`` (1e-2)
+:func:`sgd_momentum`          ``learning_rate`` (1e-2), ``momentum`` (0.9) / ``velocity``
+:func:`nesterov_momentum`     ``learning_rate`` (1e-2), ``momentum`` (0.9) / ``velocity``
+:func:`rmsprop`               ``learning_rate`` (1e-2), ``decay_rate`` (0.99),
+                              ``epsilon`` (1e-8) / ``cache``
+:func:`adam`                  ``learning_rate`` (1e-3), ``beta1`` (0.9), ``beta2`` (0.999),
+                              ``epsilon`` (1e-8) / ``m``, ``v``, ``t``
+============================  ==============================================================
+
+:data:`UPDATE_RULES` maps each name to its function, for code (such as
+:class:`cs231nbook.solver.Solver`) that picks a rule by name. The chapter *Update
+rules* derives each rule, in particular the change of variables behind the
+look-ahead form of Nesterov momentum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import numpy as np
+
+from . import _checks
+
+__all__ = ["sgd", "sgd_momentum", "nesterov_momentum", "rmsprop", "adam", "UPDATE_RULES"]
+
+
+# --- validation shared by the rules -----------------------------------------------------------
+
+def _number(name: str, value: Any) -> float:
+    """``value`` as a Python float (a NumPy float64 scalar would promote float32 arrays)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    return value
+
+
+def _setup(
+    rule: str,
+    w: Any,
+    dw: Any,
+    config: Any,
+    defaults: dict[str, float],
+    state: dict[str, str],
+) -> tuple[np.ndarray, np.ndarray, MutableMapping[str, Any], dict[str, float]]:
+    """Check the arguments of ``rule``, fill ``config`` with ``defaults``, return the hyperparameters.
+
+    ``state`` maps each state key the rule keeps in ``config`` to its kind
+    (``'array'`` or ``'count'``); state already in ``config`` is checked so that a
+    config carried over from another parameter fails loudly.
+    """
+    w = _checks.float_array("w", w)
+    dw = _checks.float_array("dw", dw)
+    _checks.same_shape("dw", dw, w.shape, "the gradient of w has w's shape")
+    if dw.dtype != w.dtype:
+        raise TypeError(f"dw must have w's dtype ({w.dtype}), so that next_w keeps it; got {dw.dtype}")
+    if config is None:
+        config = {}
+    if not isinstance(config, MutableMapping):
+        raise TypeError(f"config must be a dict (or None for the defaults); got {type(config).__name__}")
+    known = list(defaults) + list(state)
+    unknown = sorted(str(key) for key in config if key not in known)
+    if unknown:
+        raise ValueError(f"config has key(s) {unknown} that {rule} does not use; it understands {known}")
+    for key, default in defaults.items():
+        config.setdefault(key, default)
+
+    hyper = {key: _number(f"config['{key}']", config[key]) for key in defaults}
+    if hyper["learning_rate"] < 0:
+        raise ValueError(f"config['learning_rate'] must be non-negative; got {hyper['learning_rate']}")
+    for key in ("momentum", "decay_rate", "beta1", "beta2"):
+        if key in hyper and not 0 <= hyper[key] < 1:
+            raise ValueError(f"config['{key}'] must lie in [0, 1); got {hyper[key]}")
+    if "epsilon" in hyper and not hyper["epsilon"] > 0:
+        raise ValueError(f"config['epsilon'] must be positive (it keeps the division finite); got {hyper['epsilon']}")
+
+    for key, kind in state.items():
+        if key not in config:
+            continue
+        value = config[key]
+        if kind == "count":
+            _checks.nonnegative_int(f"config['{key}']", value)
+        elif not (isinstance(value, np.ndarray) and value.shape == w.shape and value.dtype == w.dtype):
+            got = f"shape {value.shape}, dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+            raise ValueError(
+                f"config['{key}'] must be an array of w's shape {w.shape} and dtype {w.dtype} "
+                f"(keep one config per parameter); got {got}"
+            )
+    return w, dw, config, hyper
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    r"""Vanilla stochastic gradient descent.
+
+    Parameters
+    ----------
+    w : ndarray of any shape
+        Current parameter (float32 or float64); not modified.
+    dw : ndarray of w's shape and dtype
+        Gradient of the loss with respect to ``w``.
+    config : dict, optional
+        ``learning_rate`` (float, default 1e-2). Keeps no state.
+
+    Returns
+    -------
+    next_w : ndarray of w's shape and dtype
+        A new array.
+    config : dict
+        The same dict, with missing defaults filled in.
+
+    Notes
+    -----
+    .. math:: w_{t} = w_{t-1} - \alpha \, \nabla L(w_{t-1})
+
+    with learning rate :math:`\alpha`.
+    """
+    w, dw, config, hp = _setup("sgd", w, dw, config, {"learning_rate": 1e-2}, {})
+    next_w = w - hp["learning_rate"] * dw
+    return next_w, config
+
+
+def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    r"""Stochastic gradient descent with (heavy-ball) momentum.
+
+    The velocity is a decaying sum of past steps; ``momentum`` is the weight on
+    the *previous velocity* (0 gives plain SGD, values near 1 remember longer).
+
+    Parameters
+    ----------
+    w : ndarray of any shape
+        Current parameter (float32 or float64); not modified.
+    dw : ndarray of w's shape and dtype
+        Gradient of the loss at ``w``.
+    config : dict, optional
+        ``learning_rate`` (float, default 1e-2), ``momentum`` (float in [0, 1),
+        default 0.9); state ``velocity`` (ndarray of w's shape, starts at zero).
+
+    Returns
+    -------
+    next_w : ndarray of w's shape and dtype
+        A new array.
+    config : dict
+        The same dict, with ``velocity`` replaced by the new velocity.
+
+    Notes
+    -----
+    .. math::
+        v_{t} = \mu v_{t-1} - \alpha \, \nabla L(w_{t-1}), \qquad w_{t} = w_{t-1} + v_{t}
+
+    with learning rate :math:`\alpha`, momentum :math:`\mu` and :math:`v_0 = 0`.
+    PyTorch's ``SGD(momentum=mu)`` keeps the buffer :math:`b_t = -v_t / \alpha`
+    instead; with a constant learning rate the iterates are the same.
+    """
+    w, dw, config, hp = _setup(
+        "sgd_momentum", w, dw, config, {"learning_rate": 1e-2, "momentum": 0.9}, {"velocity": "array"}
+    )
+    v = config.get("velocity")
+    v = np.zeros_like(w) if v is None else v
+    v = hp["momentum"] * v - hp["learning_rate"] * dw
+    config["velocity"] = v
+    next_w = w + v
+    return next_w, config
+
+
+def nesterov_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    r"""Nesterov's accelerated gradient, in the "look-ahead parameter" form.
+
+    Nesterov momentum evaluates the gradient not at the current point :math:`x`
+    but at the point momentum is about to carry it to, :math:`x + \mu v`. Storing
+    that look-ahead point :math:`\tilde x = x + \mu v` as the parameter (the
+    change of variables derived in the chapter *Update rules*) makes the gradient
+    the caller computes at ``w`` exactly the one the method needs, so the rule
+    keeps the usual ``(w, dw)`` signature. ``w`` and ``next_w`` are look-ahead
+    points.
+
+    Parameters
+    ----------
+    w : ndarray of any shape
+        Current (look-ahead) parameter, float32 or float64; not modified.
+    dw : ndarray of w's shape and dtype
+        Gradient of the loss at ``w``.
+    config : dict, optional
+        ``learning_rate`` (float, default 1e-2), ``momentum`` (float in [0, 1),
+        default 0.9); state ``velocity`` (ndarray of w's shape, starts at zero).
+
+    Returns
+    -------
+    next_w : ndarray of w's shape and dtype
+        A new array, the next look-ahead point.
+    config : dict
+        The same dict, with ``velocity`` replaced by the new velocity.
+
+    Notes
+    -----
+    .. math::
+        v_{t} = \mu v_{t-1} - \alpha \, \nabla L(\tilde w_{t-1}), \qquad
+        \tilde w_{t} = \tilde w_{t-1} - \mu v_{t-1} + (1 + \mu) v_{t}
+
+    with learning rate :math:`\alpha`, momentum :math:`\mu`, :math:`v_0 = 0`. It
+    is the original update :math:`v_t = \mu v_{t-1} - \alpha \nabla L(x_{t-1} +
+    \mu v_{t-1})`, :math:`x_t = x_{t-1} + v_t`, rewritten for
+    :math:`\tilde w_t = x_t + \mu v_t`. PyTorch's ``SGD(momentum=mu,
+    nesterov=True)`` produces the same iterates with a constant learning rate.
+    """
+    w, dw, config, hp = _setup(
+        "nesterov_momentum", w, dw, config, {"learning_rate": 1e-2, "momentum": 0.9}, {"velocity": "array"}
+    )
+    mu = hp["momentum"]
+    v_prev = config.get("velocity")
+    v_prev = np.zeros_like(w) if v_prev is None else v_prev
+    v = mu * v_prev - hp["learning_rate"] * dw
+    config["velocity"] = v
+    next_w = w - mu * v_prev + (1 + mu) * v
+    return next_w, config
+
+
+def rmsprop(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    r"""RMSProp: divide each step by a running root-mean-square of the gradient.
+
+    Each coordinate gets its own step size, small where gradients have been
+    large and large where they have been small.
+
+    Parameters
+    ----------
+    w : ndarray of any shape
+        Current parameter (float32 or float64); not modified.
+    dw : ndarray of w's shape and dtype
+        Gradient of the loss at ``w``.
+    config : dict, optional
+        ``learning_rate`` (float, default 1e-2); ``decay_rate`` (float in [0, 1),
+        default 0.99), the weight on the *old* average; ``epsilon`` (float > 0,
+        default 1e-8), added to the root mean square to keep the division finite;
+        state ``cache`` (ndarray of w's shape, starts at zero).
+
+    Returns
+    -------
+    next_w : ndarray of w's shape and dtype
+        A new array.
+    config : dict
+        The same dict, with ``cache`` replaced by the new average.
+
+    Notes
+    -----
+    .. math::
+        s_{t} = \rho s_{t-1} + (1 - \rho) \, g_t^{2}, \qquad
+        w_{t} = w_{t-1} - \alpha \, \frac{g_t}{\sqrt{s_{t}} + \epsilon}
+
+    element-wise, with :math:`g_t = \nabla L(w_{t-1})`, decay rate :math:`\rho`
+    and :math:`s_0 = 0`. The average is *not* bias-corrected (as in CS231n and
+    PyTorch's ``RMSprop(alpha=rho)``, which it matches).
+    """
+    w, dw, config, hp = _setup(
+        "rmsprop", w, dw, config,
+        {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}, {"cache": "array"},
+    )
+    rho = hp["decay_rate"]
+    cache = config.get("cache")
+    cache = np.zeros_like(w) if cache is None else cache
+    cache = rho * cache + (1 - rho) * (dw * dw)
+    config["cache"] = cache
+    next_w = w - hp["learning_rate"] * dw / (np.sqrt(cache) + hp["epsilon"])
+    return next_w, config
+
+
+def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+    r"""Adam: momentum on the gradient, RMSProp on its square, both bias-corrected.
+
+    Parameters
+    ----------
+    w : ndarray of any shape
+        Current parameter (float32 or float64); not modified.
+    dw : ndarray of w's shape and dtype
+        Gradient of the loss at ``w``.
+    config : dict, optional
+        ``learning_rate`` (float, default 1e-3); ``beta1`` (float in [0, 1), default
+        0.9) and ``beta2`` (default 0.999), the weights on the old first and second
+        moment estimates; ``epsilon`` (float > 0, default 1e-8). State: ``m`` and
+        ``v`` (ndarrays of w's shape, start at zero) and ``t`` (int, the number of
+        steps taken, starts at 0).
+
+    Returns
+    -------
+    next_w : ndarray of w's shape and dtype
+        A new array.
+    config : dict
+        The same dict, with new ``m`` and ``v`` and ``t`` increased by one.
+
+    Notes
+    -----
+    The step count is incremented *before* the bias correction, so the first
+    step divides by :math:`1 - \beta_1` and :math:`1 - \beta_2`:
+
+    .. math::
+        t \leftarrow t + 1, \quad
+        m_{t} = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+        v_{t} = \beta_2 v_{t-1} + (1 - \beta_2) g_t^{2},
+
+        \hat m_t = \frac{m_t}{1 - \beta_1^{t}}, \quad
+        \hat v_t = \frac{v_t}{1 - \beta_2^{t}}, \quad
+        w_{t} = w_{t-1} - \alpha \, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    element-wise, with :math:`g_t = \nabla L(w_{t-1})`. For a constant gradient
+    :math:`g`, :math:`m_t = (1 - \beta_1^t) g`: the correction removes the bias
+    toward the zero start (derived in the chapter *Update rules*). This matches
+    PyTorch's ``Adam`` (without ``amsgrad`` or weight decay).
+    """
+    w, dw, config, hp = _setup(
+        "adam", w, dw, config,
+        {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+        {"m": "array", "v": "array", "t": "count"},
+    )
+    beta1, beta2 = hp["beta1"], hp["beta2"]
+    m = config.get("m")
+    m = np.zeros_like(w) if m is None else m
+    v = config.get("v")
+    v = np.zeros_like(w) if v is None else v
+    t = int(config.get("t", 0)) + 1
+    m = beta1 * m + (1 - beta1) * dw
+    v = beta2 * v + (1 - beta2) * (dw * dw)
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    config["m"], config["v"], config["t"] = m, v, t
+    next_w = w - hp["learning_rate"] * m_hat / (np.sqrt(v_hat) + hp["epsilon"])
+    return next_w, config
+
+
+UPDATE_RULES: dict[str, Callable[..., tuple[np.ndarray, dict]]] = {
+    "sgd": sgd,
+    "sgd_momentum": sgd_momentum,
+    "nesterov_momentum": nesterov_momentum,
+    "rmsprop": rmsprop,
+    "adam": adam,
+}
+"""Each update rule by name, e.g. ``UPDATE_RULES["adam"]``."""
