@@ -18,6 +18,7 @@ from .. import _checks
 from .normalization import (
     BatchNormCache,
     LayerNormCache,
+    _eps,
     batchnorm_backward_alt,
     batchnorm_forward,
     layernorm_backward,
@@ -172,10 +173,12 @@ def spatial_groupnorm_forward(
     _checks.same_shape("gamma", gamma, (1, c, 1, 1), "one scale per channel, C = x.shape[1]")
     _checks.same_shape("beta", beta, (1, c, 1, 1), "one shift per channel, C = x.shape[1]")
     gamma, beta = gamma.astype(x.dtype, copy=False), beta.astype(x.dtype, copy=False)
+    _checks.param_dict("gn_param", gn_param)
+    eps = _eps(gn_param, "gn_param")  # checked here, so that errors name gn_param
     group_size = c // G * h * w
     rows = x.reshape(n * G, group_size)  # (N, C, H, W) -> (N*G, C/G*H*W): one row per group
     ones, zeros = np.ones(group_size, dtype=x.dtype), np.zeros(group_size, dtype=x.dtype)
-    xhat_rows, ln_cache = layernorm_forward(rows, ones, zeros, gn_param)
+    xhat_rows, ln_cache = layernorm_forward(rows, ones, zeros, {"eps": eps})
     xhat = xhat_rows.reshape(n, c, h, w)  # (N*G, C/G*H*W) -> (N, C, H, W)
     return gamma * xhat + beta, GroupNormCache(ln_cache, xhat, gamma, G)
 
