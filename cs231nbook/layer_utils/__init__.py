@@ -6,9 +6,24 @@ the fully-connected sandwiches live in ``affine.py``, the convolutional ones in
 """
 
 from .affine import AffineReluCache, affine_relu_backward, affine_relu_forward
+from .affine import (
+    AffineBatchNormReluCache,
+    AffineLayerNormReluCache,
+    affine_bn_relu_backward,
+    affine_bn_relu_forward,
+    affine_ln_relu_backward,
+    affine_ln_relu_forward,
+)
 
 __all__ = [
     "AffineReluCache",
     "affine_relu_backward",
     "affine_relu_forward",
+    # normalization sandwiches
+    "AffineBatchNormReluCache",
+    "AffineLayerNormReluCache",
+    "affine_bn_relu_backward",
+    "affine_bn_relu_forward",
+    "affine_ln_relu_backward",
+    "affine_ln_relu_forward",
 ]
