@@ -148,7 +148,8 @@ X, W, B = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4)
      r"integer; choose a stride and pad so that the windows tile the input exactly"),
     ((np.zeros((2, 3, 7, 6)), W, B, {"stride": 2, "pad": 0}), ValueError,
      r"convolution width \(W vs filter width WW\): output size 1 \+ \(6 \+ 2\*0 - 3\) / 2 = 2.5 is not an integer"),
-    ((np.zeros((3, 5, 5)), W, B, {"stride": 1, "pad": 1}), ValueError, r"x must be 4-dimensional; got shape \(3, 5, 5\)"),
+    ((np.zeros((3, 5, 5)), W, B, {"stride": 1, "pad": 1}), ValueError,
+     r"x must be 4-dimensional; got shape \(3, 5, 5\)"),
     ((X.astype(int), W, B, {"stride": 1, "pad": 1}), TypeError, r"x must have a floating-point dtype"),
     ((X, W.tolist(), B, {"stride": 1, "pad": 1}), TypeError, r"w must be a NumPy ndarray; got list"),
 ])

@@ -190,6 +190,7 @@ def conv_backward_naive(
                     dw[f] += g * x_pad[n, :, top:top + HH, left:left + WW]
                     # Overlapping windows (stride < kernel) add into the same input pixels.
                     dx_pad[n, :, top:top + HH, left:left + WW] += g * w[f]
-    dx = dx_pad[:, :, pad:pad + H, pad:pad + W].copy()  # (N, C, H, W): gradients on the zeros are dropped
+    # The padding zeros are constants, not inputs: their gradients are dropped.
+    dx = dx_pad[:, :, pad:pad + H, pad:pad + W].copy()  # (N, C, H, W)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, dw, db

@@ -147,7 +147,8 @@ def max_pool_backward_naive(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray
                 for j in range(W_out):
                     top, left = i * stride, j * stride
                     window = x[n, c, top:top + ph, left:left + pw]  # (pool_height, pool_width)
-                    p, q = np.unravel_index(np.argmax(window), window.shape)  # first arg-max, row-major
+                    # np.argmax returns the first maximum in row-major order: the tie rule.
+                    p, q = np.unravel_index(np.argmax(window), window.shape)
                     # += because overlapping windows can share their arg-max.
                     dx[n, c, top + p, left + q] += dout[n, c, i, j]
     return dx
