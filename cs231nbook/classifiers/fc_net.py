@@ -13,7 +13,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _checks
-from ..layer_utils import affine_relu_backward, affine_relu_forward
+from ..layer_utils import (
+    affine_bn_relu_backward,
+    affine_bn_relu_forward,
+    affine_ln_relu_backward,
+    affine_ln_relu_forward,
+    affine_relu_backward,
+    affine_relu_forward,
+)
 from ..layers import (
     affine_backward,
     affine_forward,
@@ -22,6 +29,15 @@ from ..layers import (
     softmax_loss,
 )
 from ._common import add_l2, check_dtype, check_model_input, check_reg
+
+# The hidden block of FullyConnectedNet for each normalization, as (forward, backward).
+# The normalized blocks take (gamma, beta, param) after (x, w, b) and return
+# (dgamma, dbeta) after (dx, dw, db), so one loop drives all three.
+_HIDDEN_BLOCKS = {
+    None: (affine_relu_forward, affine_relu_backward),
+    "batchnorm": (affine_bn_relu_forward, affine_bn_relu_backward),
+    "layernorm": (affine_ln_relu_forward, affine_ln_relu_backward),
+}
 
 
 class TwoLayerNet:
@@ -119,7 +135,11 @@ class FullyConnectedNet:
     dropout_keep_ratio : float, default 1
         Probability of **keeping** a hidden unit; 1 disables dropout.
     normalization : None, 'batchnorm' or 'layernorm'
-        Normalization after each hidden affine layer.
+        Normalization after each hidden affine layer, with a learned scale
+        ``gamma{i}`` (initially ones) and shift ``beta{i}`` (initially
+        zeros), which are not regularized. Batch norm uses the batch's
+        statistics when ``loss`` gets labels and its running statistics when
+        it does not.
     reg : float, default 0.0
         L2 strength on the weights, ``0.5 * reg * sum(W**2)``.
     weight_scale : float, default 1e-2
@@ -137,6 +157,12 @@ class FullyConnectedNet:
     params : dict
         ``W1, b1, ..., WL, bL``; with normalization also ``gamma1, beta1, ...,
         gamma{L-1}, beta{L-1}``.
+    bn_params : list of dict
+        With normalization, one parameter dict per hidden layer (``'mode'``,
+        and batch norm's ``'running_mean'`` and ``'running_var'``), kept
+        between calls; ``bn_params[i - 1]`` belongs to layer ``i``. Set
+        ``'eps'`` or ``'momentum'`` there to change them. Empty without
+        normalization.
     """
 
     def __init__(
@@ -159,8 +185,6 @@ class FullyConnectedNet:
         if not 0 < dropout_keep_ratio <= 1:
             raise ValueError(f"dropout_keep_ratio is a keep probability in (0, 1]; got {dropout_keep_ratio!r}")
         self.normalization = _checks.choice("normalization", normalization, (None, "batchnorm", "layernorm"))
-        if self.normalization is not None:
-            raise NotImplementedError("normalization layers arrive with the normalization chapter")
         self.reg = check_reg(reg)
         self.dtype = check_dtype(dtype)
         self.input_dim = dims[0]
@@ -172,6 +196,13 @@ class FullyConnectedNet:
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
             self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(self.dtype)
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
+            if self.normalization is not None and i < self.num_layers:
+                self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)
+                self.params[f"beta{i}"] = np.zeros(fan_out, dtype=self.dtype)
+        # Batch norm keeps its running statistics in these dicts, so they live as long as the model.
+        self.bn_params: list[dict] = []
+        if self.normalization is not None:
+            self.bn_params = [{"mode": "train"} for _ in range(self.num_layers - 1)]
 
         self.dropout_param: dict = {"mode": "train", "p": dropout_keep_ratio}
         self._dropout_rng = rng  # continues the init stream: one seed fixes everything
@@ -190,8 +221,8 @@ class FullyConnectedNet:
         ----------
         X : ndarray of shape (N, d_1, ..., d_k) with ``d_1 * ... * d_k = D``
         y : ndarray of shape (N,), integer, optional
-            Without labels the net runs in test mode (no dropout) and returns
-            scores of shape (N, C).
+            Without labels the net runs in test mode (no dropout, batch norm
+            with its running statistics) and returns scores of shape (N, C).
 
         Returns
         -------
@@ -206,10 +237,17 @@ class FullyConnectedNet:
         L = self.num_layers
         seeds = self._dropout_seeds() if self.use_dropout and mode == "train" else [None] * (L - 1)
 
+        hidden_forward, hidden_backward = _HIDDEN_BLOCKS[self.normalization]
+        for bn_param in self.bn_params:
+            bn_param["mode"] = mode
+
         caches = []
         h = X
         for i in range(1, L):
-            h, cache = affine_relu_forward(h, p[f"W{i}"], p[f"b{i}"])
+            norm_args = ()
+            if self.normalization is not None:
+                norm_args = (p[f"gamma{i}"], p[f"beta{i}"], self.bn_params[i - 1])
+            h, cache = hidden_forward(h, p[f"W{i}"], p[f"b{i}"], *norm_args)
             drop_cache = None
             if self.use_dropout:
                 param = {"mode": mode, "p": self.dropout_param["p"], "seed": seeds[i - 1]}
@@ -226,6 +264,8 @@ class FullyConnectedNet:
             cache, drop_cache = caches[i - 1]
             if drop_cache is not None:
                 dh = dropout_backward(dh, drop_cache)
-            dh, grads[f"W{i}"], grads[f"b{i}"] = affine_relu_backward(dh, cache)
+            dh, grads[f"W{i}"], grads[f"b{i}"], *dnorm = hidden_backward(dh, cache)
+            if dnorm:
+                grads[f"gamma{i}"], grads[f"beta{i}"] = dnorm
         loss = add_l2(loss, grads, p, self.reg)
         return loss, grads
