@@ -1,0 +1,27 @@
+"""Fast convolution and max pooling in pure NumPy (no Cython, no compiler).
+
+Same signatures, input checks and results as the naive layers in
+:mod:`cs231nbook.layers`, as in CS231n's ``fast_layers``:
+
+- :func:`conv_forward_fast`, :func:`conv_backward_fast`: im2col plus one batched
+  matrix product (module :mod:`cs231nbook.fast_layers.conv`), with the column
+  matrix capped in size by ``cs231nbook.fast_layers.im2col.COLUMN_BUFFER_CAP_BYTES``
+  (set it on that module: it is read at every call);
+- :func:`max_pool_forward_fast`, :func:`max_pool_backward_fast`: vectorized over
+  windows (module :mod:`cs231nbook.fast_layers.pool`).
+"""
+
+from .conv import ConvFastCache, conv_backward_fast, conv_forward_fast
+from .im2col import col2im, im2col
+from .pool import MaxPoolFastCache, max_pool_backward_fast, max_pool_forward_fast
+
+__all__ = [
+    "ConvFastCache",
+    "MaxPoolFastCache",
+    "col2im",
+    "conv_backward_fast",
+    "conv_forward_fast",
+    "im2col",
+    "max_pool_backward_fast",
+    "max_pool_forward_fast",
+]
