@@ -45,7 +45,8 @@ class LayerNormCache(NamedTuple):
 
 def _eps(param: dict[str, Any], name: str) -> float:
     eps = param.get("eps", 1e-5)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) or not eps > 0:
+    number = isinstance(eps, (int, float, np.floating, np.integer)) and not isinstance(eps, bool)
+    if not number or not eps > 0:
         raise ValueError(f"{name}['eps'] must be a positive number; got {eps!r}")
     return float(eps)
 
@@ -61,7 +62,9 @@ def _momentum(bn_param: dict[str, Any]) -> float:
     return float(momentum)
 
 
-def _scale_shift(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _scale_shift(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Check ``gamma`` and ``beta``: one entry per feature of the (N, D) input."""
     gamma = _checks.float_array("gamma", gamma, ndim=1)
     beta = _checks.float_array("beta", beta, ndim=1)
@@ -71,8 +74,10 @@ def _scale_shift(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> tuple[np
     return gamma.astype(x.dtype, copy=False), beta.astype(x.dtype, copy=False)
 
 
-def _running(bn_param: dict[str, Any], key: str, d: int, dtype: np.dtype, init: float) -> np.ndarray:
-    """The running statistic ``bn_param[key]``, created as ``init`` of shape (D,) on first use."""
+def _running(
+    bn_param: dict[str, Any], key: str, d: int, dtype: np.dtype, init: float
+) -> np.ndarray:
+    """The running statistic ``bn_param[key]``, created as ``init`` of shape (D,) if missing."""
     if bn_param.get(key) is None:
         return np.full(d, init, dtype=dtype)
     value = _checks.float_array(f"bn_param['{key}']", bn_param[key], ndim=1)
@@ -278,7 +283,8 @@ def layernorm_forward(
     .. math::
         \mu_i = \frac1D \sum_k x_{ik}, \quad
         \sigma_i^2 = \frac1D \sum_k (x_{ik} - \mu_i)^2, \quad
-        \mathrm{out}_{ik} = \gamma_k \frac{x_{ik} - \mu_i}{\sqrt{\sigma_i^2 + \epsilon}} + \beta_k
+        \mathrm{out}_{ik} = \gamma_k \,
+        \frac{x_{ik} - \mu_i}{\sqrt{\sigma_i^2 + \epsilon}} + \beta_k
     """
     x = _checks.float_array("x", x, ndim=2)
     _checks.param_dict("ln_param", ln_param)

@@ -34,7 +34,7 @@ class SpatialBatchNormCache(NamedTuple):
 
 
 class GroupNormCache(NamedTuple):
-    """The cache of the vanilla layer norm on the grouped input, and what the per-channel scale needs."""
+    """The vanilla layer norm's cache on the grouped input, and what the channel scale needs."""
 
     ln: LayerNormCache
     xhat: np.ndarray  # (N, C, H, W): the normalized input, before gamma and beta
@@ -44,12 +44,14 @@ class GroupNormCache(NamedTuple):
 
 def _channels_last_rows(a: np.ndarray) -> np.ndarray:
     n, c, h, w = a.shape
-    return a.transpose(0, 2, 3, 1).reshape(n * h * w, c)  # (N, C, H, W) -> (N, H, W, C) -> (N*H*W, C)
+    channels_last = a.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
+    return channels_last.reshape(n * h * w, c)  # -> (N*H*W, C): one row per pixel
 
 
 def _from_channels_last_rows(rows: np.ndarray, shape: tuple[int, int, int, int]) -> np.ndarray:
     n, c, h, w = shape
-    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)  # (N*H*W, C) -> (N, H, W, C) -> (N, C, H, W)
+    channels_last = rows.reshape(n, h, w, c)  # (N*H*W, C) -> (N, H, W, C)
+    return channels_last.transpose(0, 3, 1, 2)  # -> (N, C, H, W)
 
 
 def spatial_batchnorm_forward(
@@ -85,7 +87,8 @@ def spatial_batchnorm_forward(
     .. math::
         \mu_c = \frac{1}{NHW} \sum_{n,h,w} x_{nchw}, \quad
         \sigma_c^2 = \frac{1}{NHW} \sum_{n,h,w} (x_{nchw} - \mu_c)^2, \quad
-        \mathrm{out}_{nchw} = \gamma_c \frac{x_{nchw} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c
+        \mathrm{out}_{nchw} = \gamma_c \,
+        \frac{x_{nchw} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c
     """
     x = _checks.float_array("x", x, ndim=4)
     c = x.shape[1]
@@ -94,7 +97,8 @@ def spatial_batchnorm_forward(
     _checks.same_shape("gamma", gamma, (c,), "one scale per channel, C = x.shape[1]")
     _checks.same_shape("beta", beta, (c,), "one shift per channel, C = x.shape[1]")
     out_rows, bn_cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
-    return _from_channels_last_rows(out_rows, x.shape), SpatialBatchNormCache(bn_cache, x.shape)
+    out = _from_channels_last_rows(out_rows, x.shape)
+    return out, SpatialBatchNormCache(bn_cache, x.shape)
 
 
 def spatial_batchnorm_backward(
@@ -167,7 +171,9 @@ def spatial_groupnorm_forward(
     n, c, h, w = x.shape
     G = _checks.positive_int("G", G)
     if c % G:
-        raise ValueError(f"G must divide the number of channels C = {c} (x.shape[1]); got G = {G}")
+        raise ValueError(
+            f"G must divide the number of channels C = {c} (x.shape[1]); got G = {G}"
+        )
     gamma = _checks.float_array("gamma", gamma)
     beta = _checks.float_array("beta", beta)
     _checks.same_shape("gamma", gamma, (1, c, 1, 1), "one scale per channel, C = x.shape[1]")
@@ -207,5 +213,6 @@ def spatial_groupnorm_backward(
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)  # (1, C, 1, 1)
     dgamma = (dout * cache.xhat).sum(axis=(0, 2, 3), keepdims=True)  # (1, C, 1, 1)
     dxhat = dout * cache.gamma
-    dx_rows, _, _ = layernorm_backward(dxhat.reshape(cache.ln.xhat.shape), cache.ln)  # (N*G, C/G*H*W)
+    dxhat_rows = dxhat.reshape(cache.ln.xhat.shape)  # (N, C, H, W) -> (N*G, C/G*H*W)
+    dx_rows, _, _ = layernorm_backward(dxhat_rows, cache.ln)
     return dx_rows.reshape(dout.shape), dgamma, dbeta
