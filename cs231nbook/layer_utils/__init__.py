@@ -14,6 +14,14 @@ from .affine import (
     affine_ln_relu_backward,
     affine_ln_relu_forward,
 )
+from .conv import (
+    ConvReluCache,
+    ConvReluPoolCache,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
+)
 
 __all__ = [
     "AffineReluCache",
@@ -26,4 +34,11 @@ __all__ = [
     "affine_bn_relu_forward",
     "affine_ln_relu_backward",
     "affine_ln_relu_forward",
+    # convolutional sandwiches
+    "ConvReluCache",
+    "ConvReluPoolCache",
+    "conv_relu_backward",
+    "conv_relu_forward",
+    "conv_relu_pool_backward",
+    "conv_relu_pool_forward",
 ]
