@@ -37,7 +37,7 @@ look-ahead form of Nesterov momentum.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ __all__ = ["sgd", "sgd_momentum", "nesterov_momentum", "rmsprop", "adam", "UPDAT
 
 
 # --- validation shared by the rules -----------------------------------------------------------
+
 
 def _number(name: str, value: Any) -> float:
     """``value`` as a Python float (a NumPy float64 scalar would promote float32 arrays)."""
@@ -65,55 +66,81 @@ def _setup(
     dw: Any,
     config: Any,
     defaults: dict[str, float],
-    state: dict[str, str],
+    arrays: Sequence[str] = (),
+    count: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, MutableMapping[str, Any], dict[str, float]]:
-    """Check the arguments of ``rule``, fill ``config`` with ``defaults``, return the hyperparameters.
+    """Check ``rule``'s arguments, fill ``config`` with ``defaults``, return the hyperparameters.
 
-    ``state`` maps each state key the rule keeps in ``config`` to its kind
-    (``'array'`` or ``'count'``); state already in ``config`` is checked so that a
-    config carried over from another parameter fails loudly.
+    ``arrays`` are the names of the state arrays the rule keeps in ``config`` and
+    ``count`` the name of its step counter, if any. State already in ``config`` is
+    checked, so that a config carried over from a parameter of another shape fails
+    loudly instead of broadcasting.
     """
     w = _checks.float_array("w", w)
     dw = _checks.float_array("dw", dw)
     _checks.same_shape("dw", dw, w.shape, "the gradient of w has w's shape")
     if dw.dtype != w.dtype:
-        raise TypeError(f"dw must have w's dtype ({w.dtype}), so that next_w keeps it; got {dw.dtype}")
+        raise TypeError(
+            f"dw must have w's dtype ({w.dtype}), so that next_w keeps it; got {dw.dtype}"
+        )
     if config is None:
         config = {}
     if not isinstance(config, MutableMapping):
-        raise TypeError(f"config must be a dict (or None for the defaults); got {type(config).__name__}")
-    known = list(defaults) + list(state)
+        raise TypeError(
+            f"config must be a dict (or None for the defaults); got {type(config).__name__}"
+        )
+    known = [*defaults, *arrays, *([count] if count else [])]
     unknown = sorted(str(key) for key in config if key not in known)
     if unknown:
-        raise ValueError(f"config has key(s) {unknown} that {rule} does not use; it understands {known}")
+        raise ValueError(
+            f"config has key(s) {unknown} that {rule} does not use; it understands {known}"
+        )
     for key, default in defaults.items():
         config.setdefault(key, default)
 
     hyper = {key: _number(f"config['{key}']", config[key]) for key in defaults}
     if hyper["learning_rate"] < 0:
-        raise ValueError(f"config['learning_rate'] must be non-negative; got {hyper['learning_rate']}")
+        raise ValueError(
+            f"config['learning_rate'] must be non-negative; got {hyper['learning_rate']}"
+        )
     for key in ("momentum", "decay_rate", "beta1", "beta2"):
         if key in hyper and not 0 <= hyper[key] < 1:
             raise ValueError(f"config['{key}'] must lie in [0, 1); got {hyper[key]}")
     if "epsilon" in hyper and not hyper["epsilon"] > 0:
-        raise ValueError(f"config['epsilon'] must be positive (it keeps the division finite); got {hyper['epsilon']}")
+        raise ValueError(
+            f"config['epsilon'] must be positive (it keeps the division finite); "
+            f"got {hyper['epsilon']}"
+        )
 
-    for key, kind in state.items():
-        if key not in config:
+    for key in arrays:
+        value = config.get(key)
+        if value is None and key not in config:
             continue
-        value = config[key]
-        if kind == "count":
-            _checks.nonnegative_int(f"config['{key}']", value)
-        elif not (isinstance(value, np.ndarray) and value.shape == w.shape and value.dtype == w.dtype):
-            got = f"shape {value.shape}, dtype {value.dtype}" if isinstance(value, np.ndarray) else type(value).__name__
+        if not (
+            isinstance(value, np.ndarray) and value.shape == w.shape and value.dtype == w.dtype
+        ):
+            got = (
+                f"shape {value.shape}, dtype {value.dtype}"
+                if isinstance(value, np.ndarray)
+                else type(value).__name__
+            )
             raise ValueError(
                 f"config['{key}'] must be an array of w's shape {w.shape} and dtype {w.dtype} "
                 f"(keep one config per parameter); got {got}"
             )
+    if count is not None and count in config:
+        _checks.nonnegative_int(f"config['{count}']", config[count])
     return w, dw, config, hyper
 
 
+def _state(config: MutableMapping[str, Any], key: str, w: np.ndarray) -> np.ndarray:
+    """The state array ``config[key]``, or zeros of w's shape and dtype on the first step."""
+    value = config.get(key)
+    return np.zeros_like(w) if value is None else value
+
+
 # --- the rules ---------------------------------------------------------------------------------
+
 
 def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
     r"""Vanilla stochastic gradient descent.
@@ -140,12 +167,14 @@ def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.n
 
     with learning rate :math:`\alpha`.
     """
-    w, dw, config, hp = _setup("sgd", w, dw, config, {"learning_rate": 1e-2}, {})
+    w, dw, config, hp = _setup("sgd", w, dw, config, {"learning_rate": 1e-2})
     next_w = w - hp["learning_rate"] * dw
     return next_w, config
 
 
-def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+def sgd_momentum(
+    w: np.ndarray, dw: np.ndarray, config: dict | None = None
+) -> tuple[np.ndarray, dict]:
     r"""Stochastic gradient descent with (heavy-ball) momentum.
 
     The velocity is a decaying sum of past steps; ``momentum`` is the weight on
@@ -177,18 +206,18 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> t
     PyTorch's ``SGD(momentum=mu)`` keeps the buffer :math:`b_t = -v_t / \alpha`
     instead; with a constant learning rate the iterates are the same.
     """
-    w, dw, config, hp = _setup(
-        "sgd_momentum", w, dw, config, {"learning_rate": 1e-2, "momentum": 0.9}, {"velocity": "array"}
-    )
-    v = config.get("velocity")
-    v = np.zeros_like(w) if v is None else v
+    defaults = {"learning_rate": 1e-2, "momentum": 0.9}
+    w, dw, config, hp = _setup("sgd_momentum", w, dw, config, defaults, ["velocity"])
+    v = _state(config, "velocity", w)
     v = hp["momentum"] * v - hp["learning_rate"] * dw
     config["velocity"] = v
     next_w = w + v
     return next_w, config
 
 
-def nesterov_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
+def nesterov_momentum(
+    w: np.ndarray, dw: np.ndarray, config: dict | None = None
+) -> tuple[np.ndarray, dict]:
     r"""Nesterov's accelerated gradient, in the "look-ahead parameter" form.
 
     Nesterov momentum evaluates the gradient not at the current point :math:`x`
@@ -228,12 +257,10 @@ def nesterov_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None)
     :math:`\tilde w_t = x_t + \mu v_t`. PyTorch's ``SGD(momentum=mu,
     nesterov=True)`` produces the same iterates with a constant learning rate.
     """
-    w, dw, config, hp = _setup(
-        "nesterov_momentum", w, dw, config, {"learning_rate": 1e-2, "momentum": 0.9}, {"velocity": "array"}
-    )
+    defaults = {"learning_rate": 1e-2, "momentum": 0.9}
+    w, dw, config, hp = _setup("nesterov_momentum", w, dw, config, defaults, ["velocity"])
     mu = hp["momentum"]
-    v_prev = config.get("velocity")
-    v_prev = np.zeros_like(w) if v_prev is None else v_prev
+    v_prev = _state(config, "velocity", w)
     v = mu * v_prev - hp["learning_rate"] * dw
     config["velocity"] = v
     next_w = w - mu * v_prev + (1 + mu) * v
@@ -275,13 +302,10 @@ def rmsprop(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[
     and :math:`s_0 = 0`. The average is *not* bias-corrected (as in CS231n and
     PyTorch's ``RMSprop(alpha=rho)``, which it matches).
     """
-    w, dw, config, hp = _setup(
-        "rmsprop", w, dw, config,
-        {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}, {"cache": "array"},
-    )
+    defaults = {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8}
+    w, dw, config, hp = _setup("rmsprop", w, dw, config, defaults, ["cache"])
     rho = hp["decay_rate"]
-    cache = config.get("cache")
-    cache = np.zeros_like(w) if cache is None else cache
+    cache = _state(config, "cache", w)
     cache = rho * cache + (1 - rho) * (dw * dw)
     config["cache"] = cache
     next_w = w - hp["learning_rate"] * dw / (np.sqrt(cache) + hp["epsilon"])
@@ -330,17 +354,12 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     toward the zero start (derived in the chapter *Update rules*). This matches
     PyTorch's ``Adam`` (without ``amsgrad`` or weight decay).
     """
-    w, dw, config, hp = _setup(
-        "adam", w, dw, config,
-        {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
-        {"m": "array", "v": "array", "t": "count"},
-    )
+    defaults = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+    w, dw, config, hp = _setup("adam", w, dw, config, defaults, ["m", "v"], count="t")
     beta1, beta2 = hp["beta1"], hp["beta2"]
-    m = config.get("m")
-    m = np.zeros_like(w) if m is None else m
-    v = config.get("v")
-    v = np.zeros_like(w) if v is None else v
-    t = int(config.get("t", 0)) + 1
+    m = _state(config, "m", w)
+    v = _state(config, "v", w)
+    t = int(config.get("t", 0)) + 1  # counted before the bias correction below
     m = beta1 * m + (1 - beta1) * dw
     v = beta2 * v + (1 - beta2) * (dw * dw)
     m_hat = m / (1 - beta1**t)

@@ -11,7 +11,7 @@ STEPS = 6
 
 
 def fixed_problem(dtype=np.float64):
-    """A parameter and a fixed sequence of gradients (independent of w, so any rule can follow it)."""
+    """A parameter and a fixed sequence of gradients (independent of w: any rule can follow it)."""
     rng = np.random.default_rng(0)
     w = rng.standard_normal((4, 5)).astype(dtype)
     grads = [rng.standard_normal((4, 5)).astype(dtype) for _ in range(STEPS)]
@@ -29,6 +29,7 @@ def assert_same(actual, expected):
 
 
 # --- each rule against its formula, restated -----------------------------------------------
+
 
 def test_sgd_formula():
     w0, grads = fixed_problem()
@@ -86,7 +87,9 @@ def test_adam_formula():
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
         x = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-    w, config = run(adam, w0, grads, {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps})
+    w, config = run(
+        adam, w0, grads, {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps}
+    )
     assert_same(w, x)
     assert_same(config["m"], m)
     assert_same(config["v"], v)
@@ -122,7 +125,13 @@ DEFAULTS = {
     rmsprop: {"learning_rate": 1e-2, "decay_rate": 0.99, "epsilon": 1e-8},
     adam: {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
 }
-STATE = {sgd: [], sgd_momentum: ["velocity"], nesterov_momentum: ["velocity"], rmsprop: ["cache"], adam: ["m", "v"]}
+STATE = {
+    sgd: [],
+    sgd_momentum: ["velocity"],
+    nesterov_momentum: ["velocity"],
+    rmsprop: ["cache"],
+    adam: ["m", "v"],
+}
 
 
 @pytest.mark.parametrize("rule", ALL_RULES)
@@ -179,8 +188,18 @@ def test_float32_is_preserved(rule):
     # A NumPy float64 learning rate must not promote the result to float64.
     w_next, config = run(rule, w, grads, {"learning_rate": np.float64(1e-3)})
     assert w_next.dtype == np.float32
-    w64, _ = run(rule, w.astype(np.float64), [g.astype(np.float64) for g in grads], {"learning_rate": 1e-3})
+    w64, _ = run(
+        rule, w.astype(np.float64), [g.astype(np.float64) for g in grads], {"learning_rate": 1e-3}
+    )
     np.testing.assert_allclose(w_next, w64, rtol=1e-5, atol=1e-6)
+
+
+def test_adam_keeps_float32_with_a_numpy_step_count():
+    # beta1**t with a NumPy integer t would be a float64 scalar and promote the arrays.
+    w, grads = fixed_problem(np.float32)
+    w_next, config = adam(w, grads[0], {"t": np.int64(3)})
+    assert w_next.dtype == config["m"].dtype == config["v"].dtype == np.float32
+    assert config["t"] == 4
 
 
 @pytest.mark.parametrize("rule", ALL_RULES)
@@ -206,6 +225,7 @@ def test_update_rules_lookup():
 
 # --- bad input ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("rule", ALL_RULES)
 def test_rejects_bad_arrays(rule):
     w = np.zeros((3, 4))
@@ -224,9 +244,13 @@ def test_rejects_bad_config(rule):
     w = np.zeros(3)
     with pytest.raises(TypeError, match="config must be a dict.*got list"):
         rule(w, w, [("learning_rate", 0.1)])
-    with pytest.raises(ValueError, match=r"config\['learning_rate'\] must be non-negative; got -0.1"):
+    with pytest.raises(
+        ValueError, match=r"config\['learning_rate'\] must be non-negative; got -0.1"
+    ):
         rule(w, w, {"learning_rate": -0.1})
-    with pytest.raises(TypeError, match=r"config\['learning_rate'\] must be a real number; got '0.1'"):
+    with pytest.raises(
+        TypeError, match=r"config\['learning_rate'\] must be a real number; got '0.1'"
+    ):
         rule(w, w, {"learning_rate": "0.1"})
     with pytest.raises(ValueError, match=r"config\['learning_rate'\] must be finite"):
         rule(w, w, {"learning_rate": float("nan")})
@@ -236,8 +260,13 @@ def test_rejects_bad_config(rule):
 
 @pytest.mark.parametrize(
     "rule, key",
-    [(sgd_momentum, "momentum"), (nesterov_momentum, "momentum"), (rmsprop, "decay_rate"),
-     (adam, "beta1"), (adam, "beta2")],
+    [
+        (sgd_momentum, "momentum"),
+        (nesterov_momentum, "momentum"),
+        (rmsprop, "decay_rate"),
+        (adam, "beta1"),
+        (adam, "beta2"),
+    ],
 )
 @pytest.mark.parametrize("value", [-0.1, 1.0, 1.5])
 def test_rejects_decay_outside_unit_interval(rule, key, value):
@@ -255,7 +284,10 @@ def test_rejects_nonpositive_epsilon(rule):
 def test_rejects_state_of_another_parameter(rule):
     # The classic mistake: one config shared by parameters of different shapes.
     _, config = rule(np.zeros((2, 3)), np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"must be an array of w's shape \(3,\).*one config per parameter.*\(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"must be an array of w's shape \(3,\).*one config per parameter.*\(2, 3\)",
+    ):
         rule(np.zeros(3), np.ones(3), config)
 
 
@@ -316,6 +348,7 @@ def test_nesterov_look_ahead_form_follows_the_original_trajectory():
 
 # --- PyTorch as an oracle ---------------------------------------------------------------------
 
+
 def torch_run(torch, make_optimizer, w0, grads):
     p = torch.tensor(w0.copy(), requires_grad=True)
     opt = make_optimizer([p])
@@ -333,11 +366,16 @@ def test_momentum_matches_torch(rule, nesterov):
     w0, grads = fixed_problem()
     lr, mu = 0.05, 0.8
     theirs, state = torch_run(
-        torch, lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu, nesterov=nesterov, foreach=False), w0, grads
+        torch,
+        lambda ps: torch.optim.SGD(ps, lr=lr, momentum=mu, nesterov=nesterov, foreach=False),
+        w0,
+        grads,
     )
     mine, config = run(rule, w0, grads, {"learning_rate": lr, "momentum": mu})
     np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(config["velocity"], -lr * state["momentum_buffer"].numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        config["velocity"], -lr * state["momentum_buffer"].numpy(), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_rmsprop_matches_torch():
@@ -345,7 +383,10 @@ def test_rmsprop_matches_torch():
     w0, grads = fixed_problem()
     lr, rho, eps = 0.01, 0.9, 1e-6
     theirs, state = torch_run(
-        torch, lambda ps: torch.optim.RMSprop(ps, lr=lr, alpha=rho, eps=eps, foreach=False), w0, grads
+        torch,
+        lambda ps: torch.optim.RMSprop(ps, lr=lr, alpha=rho, eps=eps, foreach=False),
+        w0,
+        grads,
     )
     mine, config = run(rmsprop, w0, grads, {"learning_rate": lr, "decay_rate": rho, "epsilon": eps})
     np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
@@ -357,9 +398,14 @@ def test_adam_matches_torch():
     w0, grads = fixed_problem()
     lr, b1, b2, eps = 0.01, 0.8, 0.95, 1e-6
     theirs, state = torch_run(
-        torch, lambda ps: torch.optim.Adam(ps, lr=lr, betas=(b1, b2), eps=eps, foreach=False), w0, grads
+        torch,
+        lambda ps: torch.optim.Adam(ps, lr=lr, betas=(b1, b2), eps=eps, foreach=False),
+        w0,
+        grads,
     )
-    mine, config = run(adam, w0, grads, {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps})
+    mine, config = run(
+        adam, w0, grads, {"learning_rate": lr, "beta1": b1, "beta2": b2, "epsilon": eps}
+    )
     np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(config["m"], state["exp_avg"].numpy(), rtol=1e-12)
     np.testing.assert_allclose(config["v"], state["exp_avg_sq"].numpy(), rtol=1e-12)
