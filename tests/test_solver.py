@@ -1,0 +1,431 @@
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from cs231nbook.checkpoint import load_checkpoint
+from cs231nbook.classifiers import FullyConnectedNet
+from cs231nbook.solver import Solver, TrainingDivergedError
+
+
+def blobs(n_train=60, n_val=30, D=4, C=3, seed=2):
+    """Three well-separated Gaussian clusters: a problem a tiny net learns in a few epochs."""
+    rng = np.random.default_rng(seed)
+    centers = 3.0 * rng.standard_normal((C, D))
+
+    def sample(n):
+        y = rng.integers(C, size=n)
+        return centers[y] + rng.standard_normal((n, D)), y
+
+    X_train, y_train = sample(n_train)
+    X_val, y_val = sample(n_val)
+    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
+
+
+def tiny_model(seed=0, dtype=np.float64):
+    return FullyConnectedNet([8], input_dim=4, num_classes=3, weight_scale=0.1, dtype=dtype, seed=seed)
+
+
+def plain_sgd(w, dw, config):
+    """A callable update rule, written here so these tests do not depend on cs231nbook.optim."""
+    config.setdefault("learning_rate", 1e-2)
+    return w - config["learning_rate"] * dw, config
+
+
+def make_solver(model=None, data=None, **kwargs):
+    settings = dict(update_rule=plain_sgd, optim_config={"learning_rate": 0.1}, batch_size=10,
+                    num_epochs=3, verbose=False, seed=0)
+    settings.update(kwargs)
+    return Solver(model or tiny_model(), data or blobs(), **settings)
+
+
+# --- training behaviour ---------------------------------------------------------------------
+
+def test_training_learns_and_records_histories():
+    solver = make_solver(num_epochs=5)
+    solver.train()
+    assert len(solver.loss_history) == 5 * (60 // 10)
+    assert len(solver.train_acc_history) == len(solver.val_acc_history) == 5 + 1
+    assert solver.loss_history[-1] < solver.loss_history[0]
+    assert solver.best_val_acc == max(solver.val_acc_history)
+    assert solver.best_val_acc > 0.9
+    assert solver.epoch == 5 and solver.iteration == 30
+
+
+def test_same_seed_gives_identical_histories_and_parameters():
+    a, b = make_solver(seed=7), make_solver(seed=7)
+    a.train()
+    b.train()
+    assert a.loss_history == b.loss_history
+    assert a.train_acc_history == b.train_acc_history
+    assert a.val_acc_history == b.val_acc_history
+    for name in a.model.params:
+        np.testing.assert_array_equal(a.model.params[name], b.model.params[name])
+
+
+def test_different_seeds_draw_different_minibatches():
+    a, b = make_solver(seed=1), make_solver(seed=2)
+    a.train()
+    b.train()
+    assert a.loss_history != b.loss_history
+
+
+def test_generator_seed_is_accepted_and_reproducible():
+    a = make_solver(seed=np.random.default_rng(5))
+    b = make_solver(seed=np.random.default_rng(5))
+    a.train()
+    b.train()
+    assert a.loss_history == b.loss_history
+
+
+def test_global_numpy_random_state_is_untouched():
+    before = np.random.get_state()[1].copy()
+    make_solver(seed=None).train()
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+class RecordingModel:
+    """Softmax regression that remembers which training rows it was shown (row i holds the value i)."""
+
+    def __init__(self, num_classes=2):
+        self.params = {"W": np.zeros((1, num_classes)), "b": np.zeros(num_classes)}
+        self.seen: list[np.ndarray] = []
+
+    def loss(self, X, y=None):
+        scores = X.reshape(len(X), -1) @ self.params["W"] + self.params["b"]
+        if y is None:
+            return scores
+        self.seen.append(X[:, 0].astype(int))
+        return 0.0, {name: np.zeros_like(p) for name, p in self.params.items()}
+
+
+def test_each_epoch_samples_without_replacement():
+    N, batch = 23, 5
+    data = {"X_train": np.arange(N, dtype=float)[:, None], "y_train": np.zeros(N, dtype=int),
+            "X_val": np.zeros((4, 1)), "y_val": np.zeros(4, dtype=int)}
+    model = RecordingModel()
+    Solver(model, data, update_rule=plain_sgd, batch_size=batch, num_epochs=3, verbose=False, seed=0).train()
+    assert len(model.seen) == 3 * (N // batch)
+    for epoch in range(3):
+        rows = np.concatenate(model.seen[epoch * 4:(epoch + 1) * 4])
+        assert len(rows) == len(set(rows.tolist())) == 20  # no row twice; 3 sit the epoch out
+
+
+def test_batch_larger_than_training_set_uses_all_of_it():
+    model = RecordingModel()
+    data = {"X_train": np.arange(7, dtype=float)[:, None], "y_train": np.zeros(7, dtype=int),
+            "X_val": np.zeros((2, 1)), "y_val": np.zeros(2, dtype=int)}
+    Solver(model, data, update_rule=plain_sgd, batch_size=100, num_epochs=2, verbose=False).train()
+    assert [sorted(rows.tolist()) for rows in model.seen] == [list(range(7))] * 2
+
+
+def test_one_optim_config_per_parameter_deep_copied():
+    shared = {"learning_rate": 0.05, "nested": {"list": [1]}}
+
+    def rule(w, dw, config):
+        config["nested"]["list"].append(0)  # would leak between parameters with a shallow copy
+        return w - config["learning_rate"] * dw, config
+
+    solver = make_solver(update_rule=rule, optim_config=shared, num_epochs=1)
+    solver.train()
+    assert set(solver.optim_configs) == set(solver.model.params)
+    steps = solver.iteration
+    for config in solver.optim_configs.values():
+        assert config["nested"]["list"] == [1] + [0] * steps
+    assert shared == {"learning_rate": 0.05, "nested": {"list": [1]}}
+
+
+def test_learning_rate_decays_once_per_epoch():
+    seen = []
+
+    def rule(w, dw, config):
+        seen.append(config["learning_rate"])
+        return w - config["learning_rate"] * dw, config
+
+    solver = make_solver(update_rule=rule, optim_config={"learning_rate": 0.1}, lr_decay=0.5, num_epochs=3)
+    solver.train()
+    per_step = len(solver.model.params)  # the rule is called once per parameter and step
+    per_epoch = per_step * (60 // 10)
+    for epoch in range(3):
+        assert set(seen[epoch * per_epoch:(epoch + 1) * per_epoch]) == {0.1 * 0.5**epoch}
+    for config in solver.optim_configs.values():
+        assert config["learning_rate"] == pytest.approx(0.1 * 0.5**3, rel=1e-15)
+
+
+def test_lr_decay_without_a_learning_rate_is_an_error():
+    def rule(w, dw, config):
+        return w - 0.1 * dw, config
+
+    with pytest.raises(ValueError, match="lr_decay=0.9 needs a 'learning_rate'"):
+        make_solver(update_rule=rule, optim_config={}, lr_decay=0.9).train()
+
+
+def test_best_parameters_are_restored(tmp_path):
+    calls = {"n": 0}
+
+    def sabotage_after_two_epochs(w, dw, config):
+        calls["n"] += 1
+        if calls["n"] > 2 * 6 * 2:  # 2 epochs x 6 steps x 2 parameters, then collapse to zeros
+            return np.zeros_like(w), config
+        return w - 0.1 * dw, config
+
+    solver = make_solver(update_rule=sabotage_after_two_epochs, num_epochs=4,
+                         checkpoint_name=tmp_path / "run")
+    solver.train()
+    best_epoch = int(np.argmax(solver.val_acc_history))
+    assert 1 <= best_epoch <= 2 and solver.val_acc_history[-1] < solver.best_val_acc
+    best = load_checkpoint(tmp_path / f"run_epoch_{best_epoch}.npz").params
+    for name, value in solver.model.params.items():
+        np.testing.assert_array_equal(value, best[name])
+        np.testing.assert_array_equal(value, solver.best_params[name])
+    assert solver.check_accuracy(solver.X_val, solver.y_val) == solver.best_val_acc
+
+
+def test_train_again_continues_the_run():
+    solver = make_solver(num_epochs=2)
+    solver.train()
+    solver.train()
+    assert solver.epoch == 4
+    assert len(solver.val_acc_history) == 5 and len(solver.loss_history) == 4 * 6
+
+
+# --- divergence -----------------------------------------------------------------------------
+
+class NaNAfter:
+    """A model whose loss turns NaN at a given step."""
+
+    def __init__(self, step):
+        self.params = {"W": np.zeros((4, 3))}
+        self.step, self.calls = step, 0
+
+    def loss(self, X, y=None):
+        if y is None:
+            return X @ self.params["W"]
+        self.calls += 1
+        return (np.nan if self.calls == self.step else 1.0), {"W": np.ones((4, 3))}
+
+
+def test_nan_loss_stops_training_with_a_clear_error():
+    model = NaNAfter(step=8)
+    solver = make_solver(model=model)
+    with pytest.raises(TrainingDivergedError, match=r"iteration 8 \(epoch 2\): the loss is nan"):
+        solver.train()
+    assert issubclass(TrainingDivergedError, FloatingPointError)
+    assert solver.iteration == 7 and len(solver.loss_history) == 7
+
+
+def test_exploding_learning_rate_raises_without_warnings():
+    solver = make_solver(optim_config={"learning_rate": 1e30}, num_epochs=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDivergedError, match="(?i)lower the learning rate"):
+            solver.train()
+
+
+def test_non_finite_gradient_is_caught():
+    class BadGrad(NaNAfter):
+        def loss(self, X, y=None):
+            if y is None:
+                return X @ self.params["W"]
+            return 1.0, {"W": np.full((4, 3), np.inf)}
+
+    with pytest.raises(TrainingDivergedError, match=r"gradients of \['W'\] are not finite"):
+        make_solver(model=BadGrad(1)).train()
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+def test_checkpoint_round_trip(tmp_path):
+    def momentum(w, dw, config):
+        v = config.get("velocity", np.zeros_like(w))
+        config["velocity"] = 0.9 * v - config["learning_rate"] * dw
+        return w + config["velocity"], config
+
+    solver = make_solver(update_rule=momentum, lr_decay=0.9, num_epochs=2, checkpoint_name=str(tmp_path / "ck"))
+    solver.train()
+    assert sorted(os.listdir(tmp_path)) == ["ck_epoch_1.npz", "ck_epoch_2.npz"]  # no temporary files left
+
+    with np.load(tmp_path / "ck_epoch_2.npz", allow_pickle=False) as archive:
+        assert "meta" in archive.files  # plain arrays only: readable without pickle
+    fresh = tiny_model(seed=99)
+    ckpt = load_checkpoint(tmp_path / "ck_epoch_2.npz", fresh)
+    # the last checkpoint was written before the best parameters were restored
+    for name in fresh.params:
+        np.testing.assert_array_equal(fresh.params[name], ckpt.params[name])
+        np.testing.assert_array_equal(ckpt.best_params[name], solver.best_params[name])
+        np.testing.assert_array_equal(ckpt.optim_configs[name]["velocity"], solver.optim_configs[name]["velocity"])
+        assert ckpt.optim_configs[name]["learning_rate"] == solver.optim_configs[name]["learning_rate"]
+        assert fresh.params[name].dtype == solver.model.params[name].dtype
+    assert ckpt.loss_history == solver.loss_history
+    assert ckpt.train_acc_history == solver.train_acc_history
+    assert ckpt.val_acc_history == solver.val_acc_history
+    assert (ckpt.epoch, ckpt.iteration, ckpt.best_val_acc) == (2, solver.iteration, solver.best_val_acc)
+    assert ckpt.hyperparameters["update_rule"] == "momentum"
+    assert ckpt.hyperparameters["lr_decay"] == 0.9 and ckpt.hyperparameters["seed"] == 0
+    assert Solver.load_checkpoint is load_checkpoint
+
+    first = load_checkpoint(tmp_path / "ck_epoch_1.npz")
+    assert first.epoch == 1 and len(first.val_acc_history) == 2
+
+
+def test_checkpoint_loads_into_the_same_predictions(tmp_path):
+    solver = make_solver()
+    solver.train()
+    solver.save_checkpoint(tmp_path / "final.npz")
+    fresh = tiny_model(seed=42)
+    load_checkpoint(tmp_path / "final.npz", fresh)
+    X = solver.X_val
+    np.testing.assert_array_equal(fresh.loss(X), solver.model.loss(X))
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    solver = make_solver(num_epochs=1)
+    solver.train()
+    target = tmp_path / "state.npz"
+    solver.save_checkpoint(target)
+    good = target.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        solver.save_checkpoint(target)
+    assert target.read_bytes() == good
+    assert os.listdir(tmp_path) == ["state.npz"]
+
+
+def test_load_checkpoint_refuses_a_mismatched_model(tmp_path):
+    solver = make_solver(num_epochs=1)
+    solver.train()
+    solver.save_checkpoint(tmp_path / "c.npz")
+    wider = FullyConnectedNet([9], input_dim=4, num_classes=3, dtype=np.float64, seed=0)
+    before = {k: v.copy() for k, v in wider.params.items()}
+    with pytest.raises(ValueError, match=r"'W1' has shape \(4, 8\).*the model's has shape \(4, 9\)"):
+        load_checkpoint(tmp_path / "c.npz", wider)
+    for name in before:  # all or nothing
+        np.testing.assert_array_equal(wider.params[name], before[name])
+    with pytest.raises(ValueError, match="do not match the model's"):
+        load_checkpoint(tmp_path / "c.npz", FullyConnectedNet([8, 8], input_dim=4, num_classes=3, seed=0))
+    with pytest.raises(ValueError, match="dtype float64; the model's has shape \\(4, 8\\) and dtype float32"):
+        load_checkpoint(tmp_path / "c.npz", tiny_model(dtype=np.float32))
+
+
+def test_load_checkpoint_refuses_other_npz_files(tmp_path):
+    np.savez(tmp_path / "other.npz", a=np.ones(2))
+    with pytest.raises(ValueError, match="not a cs231nbook checkpoint"):
+        load_checkpoint(tmp_path / "other.npz")
+
+
+# --- accuracy and progress display ----------------------------------------------------------
+
+def test_check_accuracy_in_batches_and_on_a_subsample():
+    class Oracle:
+        params = {"W": np.zeros(1)}
+
+        def loss(self, X, y=None):
+            return np.eye(3)[X[:, 0].astype(int)]  # predicts the class written in the first feature
+
+    y = np.array([0, 1, 2, 2, 1, 0, 0, 1, 2, 1])
+    X = np.zeros((10, 2))
+    X[:, 0] = y
+    X[:4, 0] = (y[:4] + 1) % 3  # the first four are predicted wrong
+    data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
+    solver = Solver(Oracle(), data, update_rule=plain_sgd, verbose=False, seed=0)
+    assert solver.check_accuracy(X, y, batch_size=3) == pytest.approx(0.6)
+    sub = solver.check_accuracy(X, y, num_samples=5)
+    assert sub in {k / 5 for k in range(6)}
+    assert solver.check_accuracy(X, y, num_samples=50) == pytest.approx(0.6)
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    make_solver(verbose=True, print_every=None, num_epochs=3, lr_decay=0.5).train()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("epoch 0/3  loss      -  train acc ")
+    assert lines[1].startswith("epoch 1/3  loss ") and lines[1].endswith("lr 1.00e-01")
+    assert lines[3].endswith("lr 2.50e-02")
+
+
+def test_print_every_adds_iteration_lines_and_verbose_false_is_silent(capsys):
+    make_solver(verbose=True, print_every=4, num_epochs=2).train()
+    out = capsys.readouterr().out
+    assert out.count("(Iteration ") == 3 and "(Iteration 12 / 12) loss: " in out
+    make_solver(verbose=False, print_every=1).train()
+    assert capsys.readouterr().out == ""
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def test_unknown_update_rule_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"update_rule must be one of \['adam', 'nesterov_momentum', "
+                                         r"'rmsprop', 'sgd', 'sgd_momentum'\] or a callable; got 'sdg'"):
+        make_solver(update_rule="sdg")
+    with pytest.raises(TypeError, match="update_rule must be a name"):
+        make_solver(update_rule=3)
+
+
+@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "nesterov_momentum", "rmsprop", "adam"])
+def test_update_rules_by_name_train_the_model(rule):
+    lr = 1e-2 if rule in ("rmsprop", "adam") else 0.1
+    solver = make_solver(update_rule=rule, optim_config={"learning_rate": lr}, num_epochs=4)
+    solver.train()
+    assert solver.best_val_acc > 0.9
+    assert solver.loss_history[-1] < solver.loss_history[0]
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (lambda d: d.pop("y_val"), ValueError, r"data is missing the key\(s\) \['y_val'\]"),
+        (lambda d: d.update(y_train=d["y_train"][:-1]), ValueError,
+         r"data\['y_train'\] must have shape \(60,\), one label per row"),
+        (lambda d: d.update(X_train=d["X_train"].astype(int)), TypeError,
+         r"data\['X_train'\] must have a floating-point dtype"),
+        (lambda d: d.update(y_val=d["y_val"].astype(float)), TypeError,
+         r"data\['y_val'\] must be a NumPy array of integer labels; got dtype float64"),
+        (lambda d: d.update(X_val=d["X_val"][:, :3]), ValueError,
+         r"data\['X_val'\] examples must have the shape of data\['X_train'\] examples \(4,\); got \(3,\)"),
+        (lambda d: d.update(y_train=-d["y_train"] - 1), ValueError, r"class indices >= 0"),
+        (lambda d: d.update(X_train=d["X_train"][:0], y_train=d["y_train"][:0]), ValueError,
+         r"at least one example"),
+        (lambda d: d.update(X_val=list(d["X_val"])), TypeError, r"data\['X_val'\] must be a NumPy ndarray"),
+    ],
+)
+def test_data_validation(change, error, message):
+    data = blobs()
+    change(data)
+    with pytest.raises(error, match=message):
+        make_solver(data=data)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer; got 0"),
+        ({"num_epochs": 2.5}, TypeError, "num_epochs must be an integer"),
+        ({"lr_decay": 0}, ValueError, "lr_decay must be a positive number; got 0"),
+        ({"num_train_samples": -1}, ValueError, "num_train_samples must be a positive integer"),
+        ({"optim_config": [("learning_rate", 1)]}, TypeError, "optim_config must be a dict"),
+        ({"verbose": "yes"}, TypeError, "verbose must be True or False"),
+        ({"seed": 1.5}, TypeError, "seed must be an int, a numpy Generator or None"),
+        ({"checkpoint_name": 3}, TypeError, "checkpoint_name must be a str"),
+    ],
+)
+def test_argument_validation(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_solver(**kwargs)
+
+
+def test_model_must_follow_the_contract():
+    with pytest.raises(TypeError, match="model must have a params dict and a loss"):
+        Solver(object(), blobs())
+
+
+def test_data_is_not_modified():
+    data = blobs()
+    copies = {k: v.copy() for k, v in data.items()}
+    make_solver(data=data).train()
+    for key in data:
+        np.testing.assert_array_equal(data[key], copies[key])
