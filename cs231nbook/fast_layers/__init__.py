@@ -5,14 +5,14 @@ Same signatures, input checks and results as the naive layers in
 
 - :func:`conv_forward_fast`, :func:`conv_backward_fast`: im2col plus one batched
   matrix product (module :mod:`cs231nbook.fast_layers.conv`), with the column
-  matrix capped in size by ``cs231nbook.fast_layers.im2col.COLUMN_BUFFER_CAP_BYTES``
+  matrix capped in size by ``cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES``
   (set it on that module: it is read at every call);
 - :func:`max_pool_forward_fast`, :func:`max_pool_backward_fast`: vectorized over
   windows (module :mod:`cs231nbook.fast_layers.pool`).
 """
 
 from .conv import ConvFastCache, conv_backward_fast, conv_forward_fast
-from .im2col import col2im, im2col
+from .columns import col2im, im2col
 from .pool import MaxPoolFastCache, max_pool_backward_fast, max_pool_forward_fast
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Same signatures, checks and results as :func:`cs231nbook.layers.conv_forward_naive`
 and :func:`cs231nbook.layers.conv_backward_naive`, much faster: the loops over
-output positions become a copy (:func:`~cs231nbook.fast_layers.im2col.im2col`)
+output positions become a copy (:func:`~cs231nbook.fast_layers.columns.im2col`)
 and a matrix product that BLAS runs at close to the machine's peak. The chapter
 *Fast layers* explains the layout and measures the speed.
 """
@@ -16,14 +16,14 @@ import numpy as np
 
 from .. import _checks
 from ..layers.conv_naive import check_conv_args
-from . import im2col as _im2col
+from . import columns as _columns
 
 
 class ConvFastCache(NamedTuple):
     """What :func:`conv_backward_fast` needs.
 
     ``cols`` is the column matrix of the whole batch, kept when it fitted in
-    one chunk (so it is at most :data:`~cs231nbook.fast_layers.im2col.COLUMN_BUFFER_CAP_BYTES`);
+    one chunk (so it is at most :data:`~cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES`);
     otherwise it is ``None`` and the backward pass recomputes the columns chunk
     by chunk, so memory stays bounded for any batch size.
     """
@@ -43,11 +43,11 @@ def _padded_chunks(x: np.ndarray, pad: int, dtype: np.dtype, per_chunk: int):
     """
     N, C, H, W = x.shape
     if pad == 0 and x.dtype == dtype:
-        for sl in _im2col.chunks(N, per_chunk):
+        for sl in _columns.chunks(N, per_chunk):
             yield sl, x[sl]
         return
     buffer = np.zeros((min(per_chunk, N), C, H + 2 * pad, W + 2 * pad), dtype=dtype)
-    for sl in _im2col.chunks(N, per_chunk):
+    for sl in _columns.chunks(N, per_chunk):
         x_pad = buffer[: sl.stop - sl.start]  # (n, C, H + 2*pad, W + 2*pad)
         x_pad[:, :, pad:pad + H, pad:pad + W] = x[sl]
         yield sl, x_pad
@@ -86,7 +86,7 @@ def conv_forward_fast(
 
     Notes
     -----
-    With ``cols`` from :func:`~cs231nbook.fast_layers.im2col.im2col` (shape
+    With ``cols`` from :func:`~cs231nbook.fast_layers.columns.im2col` (shape
     ``(N, C*HH*WW, H_out*W_out)``) and the filters flattened to rows,
 
     .. math:: \mathrm{out}_{n} = W_{\mathrm{rows}}\, \mathrm{cols}_n + b\, \mathbf{1}^\top,
@@ -95,7 +95,7 @@ def conv_forward_fast(
     one matrix product per image, run by one ``np.matmul`` call whose result is
     already in NCHW order. The batch is processed in chunks of whole images so
     that the column matrix never exceeds
-    :data:`~cs231nbook.fast_layers.im2col.COLUMN_BUFFER_CAP_BYTES` (a single
+    :data:`~cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES` (a single
     image larger than the cap is processed alone).
     """
     stride, pad, H_out, W_out = check_conv_args(x, w, b, conv_param)
@@ -104,11 +104,11 @@ def conv_forward_fast(
     dtype = np.result_type(x, w, b)
     K, P = C * HH * WW, H_out * W_out
     w_rows = w.reshape(F, K).astype(dtype, copy=False)  # (F, C*HH*WW)
-    per_chunk = _im2col.images_per_chunk(K * P * dtype.itemsize)
+    per_chunk = _columns.images_per_chunk(K * P * dtype.itemsize)
     out = np.empty((N, F, P), dtype=dtype)
     cols_buffer = np.empty((min(per_chunk, N), K, P), dtype=dtype)
     for sl, x_pad in _padded_chunks(x, pad, dtype, per_chunk):
-        cols = _im2col.im2col(x_pad, HH, WW, stride, out=cols_buffer[: sl.stop - sl.start])
+        cols = _columns.im2col(x_pad, HH, WW, stride, out=cols_buffer[: sl.stop - sl.start])
         np.matmul(w_rows, cols, out=out[sl])  # (F, K) @ (n, K, P) -> (n, F, P)
     out += b.astype(dtype, copy=False).reshape(F, 1)
     kept = cols_buffer if per_chunk >= N else None
@@ -147,7 +147,7 @@ def conv_backward_fast(
         \frac{\partial L}{\partial \mathrm{cols}_n} = W_{\mathrm{rows}}^\top D_n, \qquad
         \frac{\partial L}{\partial b} = \sum_{n} D_n \mathbf{1},
 
-    and ``dx`` is :func:`~cs231nbook.fast_layers.im2col.col2im` of the column
+    and ``dx`` is :func:`~cs231nbook.fast_layers.columns.col2im` of the column
     gradient with the padding cropped. Chunked like the forward pass; the
     columns come from the cache when the whole batch fitted in one chunk and are
     recomputed chunk by chunk otherwise. At most two column-sized buffers (the
@@ -164,7 +164,7 @@ def conv_backward_fast(
     K, P = C * HH * WW, H_out * W_out
     w_rows = w.reshape(F, K).astype(dtype, copy=False)  # (F, C*HH*WW)
     dout_rows = dout.reshape(N, F, P).astype(dtype, copy=False)  # (N, F, H_out*W_out)
-    per_chunk = _im2col.images_per_chunk(K * P * dtype.itemsize)
+    per_chunk = _columns.images_per_chunk(K * P * dtype.itemsize)
     use_kept = kept_cols is not None and kept_cols.dtype == dtype and per_chunk >= N
 
     dx = np.empty(x.shape, dtype=x.dtype)
@@ -175,14 +175,14 @@ def conv_backward_fast(
         if use_kept:
             cols = kept_cols
         else:
-            cols = _im2col.im2col(x_pad, HH, WW, stride, out=cols_buffer[: sl.stop - sl.start])
+            cols = _columns.im2col(x_pad, HH, WW, stride, out=cols_buffer[: sl.stop - sl.start])
         d = dout_rows[sl]  # (n, F, P)
         # One image at a time, so no (n, F, K) stack of partial sums is ever held.
         for d_n, cols_n in zip(d, cols):
             np.matmul(d_n, cols_n.T, out=dw_one)  # (F, P) @ (P, K) -> (F, K)
             dw_rows += dw_one
         dcols = np.matmul(w_rows.T, d)  # (K, F) @ (n, F, P) -> (n, K, P)
-        dx_pad = _im2col.col2im(dcols, x_pad.shape, HH, WW, stride)  # (n, C, H + 2*pad, W + 2*pad)
+        dx_pad = _columns.col2im(dcols, x_pad.shape, HH, WW, stride)  # (n, C, H + 2*pad, W + 2*pad)
         dx[sl] = dx_pad[:, :, pad:pad + H, pad:pad + W]
     dw = dw_rows.reshape(w.shape).astype(w.dtype, copy=False)  # (F, C, HH, WW)
     db = dout.sum(axis=(0, 2, 3))  # (F,)

@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 #: at once (256 MiB). The batch is split into chunks of whole images whose
 #: columns fit; a single image whose columns alone exceed the cap is processed
 #: on its own. Read at every call, so it can be changed at run time
-#: (``cs231nbook.fast_layers.im2col.COLUMN_BUFFER_CAP_BYTES = ...``).
+#: (``cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES = ...``).
 COLUMN_BUFFER_CAP_BYTES: int = 256 * 2**20
 
 

@@ -1,0 +1,331 @@
+"""The fast layers against the naive ones: same numbers, same errors, bounded memory."""
+
+import numpy as np
+import pytest
+
+from cs231nbook.fast_layers import (
+    col2im,
+    conv_backward_fast,
+    conv_forward_fast,
+    im2col,
+    max_pool_backward_fast,
+    max_pool_forward_fast,
+)
+from cs231nbook.fast_layers import columns as columns_module
+from cs231nbook.gradient_check import rel_error
+from cs231nbook.layers import (
+    conv_backward_naive,
+    conv_forward_naive,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+)
+from gradcheck_helpers import check_backward
+
+# (x shape, w shape, stride, pad): odd and even sizes, non-square inputs and kernels, stride 1 to 3,
+# pad 0 to 2, 1x1 kernels, kernels as large as the padded input.
+CONV_GEOMETRIES = [
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 1),
+    ((3, 2, 7, 6), (3, 2, 3, 2), 2, 1),
+    ((2, 1, 6, 6), (2, 1, 2, 2), 2, 0),
+    ((2, 2, 4, 5), (2, 2, 1, 3), 1, 0),
+    ((1, 2, 5, 5), (2, 2, 3, 3), 3, 2),
+    ((2, 2, 3, 3), (2, 2, 3, 3), 1, 2),
+    ((2, 3, 9, 7), (5, 3, 5, 3), 2, 2),
+    ((3, 4, 7, 7), (2, 4, 1, 1), 3, 0),
+]
+
+# (x shape, pool_height, pool_width, stride): tiling windows (the reshape path), overlapping
+# windows, non-square windows, windows with gaps between them, odd sizes.
+POOL_GEOMETRIES = [
+    ((2, 3, 8, 8), 2, 2, 2),
+    ((2, 2, 9, 6), 3, 3, 3),
+    ((2, 3, 7, 7), 3, 3, 2),
+    ((2, 2, 7, 9), 3, 3, 1),
+    ((2, 2, 7, 5), 2, 1, 1),
+    ((1, 3, 6, 8), 2, 4, 2),
+    ((2, 2, 7, 7), 1, 1, 3),
+    ((2, 2, 5, 5), 5, 5, 1),
+]
+
+
+def conv_inputs(x_shape, w_shape, dtype, seed=0):
+    """float64: standard normal. float32: small integers, so every sum is exact in any order
+    and float32 results can be required to match to 1e-9 like float64 ones."""
+    rng = np.random.default_rng(seed)
+    if dtype == np.float64:
+        draw = rng.standard_normal
+    else:
+        def draw(shape):
+            return rng.integers(-3, 4, size=shape).astype(dtype)
+    return draw(x_shape), draw(w_shape), draw((w_shape[0],)), draw
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_GEOMETRIES)
+def test_conv_fast_matches_naive(x_shape, w_shape, stride, pad, dtype):
+    x, w, b, draw = conv_inputs(x_shape, w_shape, dtype)
+    conv_param = {"stride": stride, "pad": pad}
+    originals = [a.copy() for a in (x, w, b)]
+    out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
+    out_fast, cache_fast = conv_forward_fast(x, w, b, conv_param)
+    assert out_fast.shape == out_naive.shape and out_fast.dtype == dtype
+    assert rel_error(out_naive, out_fast) < 1e-9
+    dout = draw(out_naive.shape)
+    dout_original = dout.copy()
+    grads_naive = conv_backward_naive(dout, cache_naive)
+    grads_fast = conv_backward_fast(dout, cache_fast)
+    for name, g_naive, g_fast in zip(("dx", "dw", "db"), grads_naive, grads_fast):
+        assert g_fast.shape == g_naive.shape and g_fast.dtype == dtype, name
+        assert rel_error(g_naive, g_fast) < 1e-9, name
+    for a, original in zip((x, w, b, dout), (*originals, dout_original)):
+        np.testing.assert_array_equal(a, original)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_GEOMETRIES[:4])
+def test_conv_fast_backward_matches_numeric(x_shape, w_shape, stride, pad):
+    x, w, b, _ = conv_inputs(x_shape, w_shape, np.float64, seed=3)
+    conv_param = {"stride": stride, "pad": pad}
+    check_backward(lambda x, w, b: conv_forward_fast(x, w, b, conv_param), conv_backward_fast, [x, w, b], 1e-7)
+
+
+@pytest.mark.parametrize("cap_images", [1, 2, 3])
+def test_conv_chunked_equals_unchunked(monkeypatch, cap_images):
+    x, w, b, draw = conv_inputs((7, 3, 6, 5), (4, 3, 3, 2), np.float64, seed=4)
+    conv_param = {"stride": 1, "pad": 1}
+    out_whole, cache_whole = conv_forward_fast(x, w, b, conv_param)
+    assert cache_whole.cols is not None  # the whole batch fits under the default cap
+    dout = draw(out_whole.shape)
+    grads_whole = conv_backward_fast(dout, cache_whole)
+    # Columns of one image: C*HH*WW rows by H_out*W_out columns of 8 bytes.
+    bytes_per_image = 3 * 3 * 2 * 6 * 6 * 8
+    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", cap_images * bytes_per_image)
+    assert columns_module.images_per_chunk(bytes_per_image) == cap_images
+    out_chunked, cache_chunked = conv_forward_fast(x, w, b, conv_param)
+    assert cache_chunked.cols is None  # 7 images do not fit: backward recomputes the columns
+    grads_chunked = conv_backward_fast(dout, cache_chunked)
+    # Chunking changes which images share a matrix product, not the sums: equal to rounding.
+    assert rel_error(out_whole, out_chunked) < 1e-12
+    for g_whole, g_chunked in zip(grads_whole, grads_chunked):
+        assert rel_error(g_whole, g_chunked) < 1e-12
+
+
+def test_conv_cap_smaller_than_one_image_processes_one_image_at_a_time(monkeypatch):
+    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", 1)
+    assert columns_module.images_per_chunk(10_000) == 1
+    x, w, b, _ = conv_inputs((3, 2, 5, 5), (2, 2, 3, 3), np.float64)
+    out_fast, _ = conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+    out_naive, _ = conv_forward_naive(x, w, b, {"stride": 2, "pad": 1})
+    assert rel_error(out_naive, out_fast) < 1e-9
+
+
+def test_conv_backward_with_chunks_allocates_little(monkeypatch):
+    """With a cap of one image, memory stays near one image's columns, not the batch's."""
+    import tracemalloc
+
+    x, w, b, draw = conv_inputs((32, 4, 12, 12), (4, 4, 3, 3), np.float64)
+    conv_param = {"stride": 1, "pad": 1}
+    bytes_per_image = 4 * 3 * 3 * 12 * 12 * 8  # 41 kB; the whole batch: 1.3 MB
+    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", bytes_per_image)
+    dout = draw((32, 4, 12, 12))
+    tracemalloc.start()
+    try:
+        out, cache = conv_forward_fast(x, w, b, conv_param)
+        conv_backward_fast(dout, cache)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Outputs and gradients (~4 x 147 kB) plus a few one-image buffers; the batch's columns alone are 1.3 MB.
+    assert peak < 0.8 * 32 * bytes_per_image
+
+
+def test_im2col_and_col2im_are_adjoint():
+    """<im2col(x), c> == <x, col2im(c)>: col2im is the transpose of the linear map im2col."""
+    rng = np.random.default_rng(5)
+    x_pad = rng.standard_normal((2, 3, 7, 8))
+    cols = im2col(x_pad, 3, 2, 2)
+    assert cols.shape == (2, 3 * 3 * 2, 3 * 4)
+    # Row (c, p, q), column (i, j) holds x_pad[n, c, 2i + p, 2j + q].
+    assert cols[1, (2 * 3 + 1) * 2 + 0, 2 * 4 + 3] == x_pad[1, 2, 2 * 2 + 1, 2 * 3 + 0]
+    c = rng.standard_normal(cols.shape)
+    lhs = np.sum(cols * c)
+    rhs = np.sum(x_pad * col2im(c, x_pad.shape, 3, 2, 2))
+    assert abs(lhs - rhs) < 1e-12 * abs(lhs) + 1e-12
+
+
+def test_col2im_adds_overlapping_windows():
+    # 3x3 input, 2x2 windows, stride 1: the centre pixel is in all four windows.
+    counts = col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2, 2, 1)
+    np.testing.assert_array_equal(counts[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+
+
+def test_conv_fast_against_torch():
+    torch = pytest.importorskip("torch")
+    x, w, b, draw = conv_inputs((2, 3, 7, 6), (4, 3, 3, 2), np.float64, seed=6)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+    dout = draw(out.shape)
+    dx, dw, db = conv_backward_fast(dout, cache)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tout = torch.nn.functional.conv2d(tx, tw, tb, stride=2, padding=1)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for mine, theirs in [(dx, tx), (dw, tw), (db, tb)]:
+        np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv_fast_mixed_dtypes_follow_the_naive_layer():
+    x, w, b, draw = conv_inputs((2, 2, 5, 5), (3, 2, 3, 3), np.float32)
+    w = w.astype(np.float64)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    out_naive, cache_naive = conv_forward_naive(x, w, b, {"stride": 1, "pad": 1})
+    assert out.dtype == out_naive.dtype == np.float64
+    dout = draw(out.shape)
+    for g_fast, g_naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, cache_naive)):
+        assert g_fast.dtype == g_naive.dtype
+        assert rel_error(g_naive, g_fast) < 1e-9
+
+
+CONV_ERRORS = [
+    ({"stride": 2, "pad": 0}, (1, 1, 4, 4), (1, 1, 3, 3), ValueError,
+     r"convolution height \(H vs filter height HH\): output size 1 \+ \(4 \+ 2\*0 - 3\) / 2 = 1.5 is not an integer"),
+    ({"stride": 1, "pad": 0}, (1, 1, 2, 2), (1, 1, 3, 3), ValueError, r"the window \(3\) is larger than the padded input"),
+    ({"stride": 0, "pad": 0}, (1, 1, 4, 4), (1, 1, 3, 3), ValueError, r"conv_param\['stride'\] must be a positive integer"),
+    ({"stride": 1.0, "pad": 0}, (1, 1, 4, 4), (1, 1, 3, 3), TypeError, r"conv_param\['stride'\] must be an integer"),
+    ({"stride": 1}, (1, 1, 4, 4), (1, 1, 3, 3), ValueError, r"conv_param is missing the key\(s\) \['pad'\]"),
+    ({"stride": 1, "pad": 0}, (1, 2, 4, 4), (1, 3, 3, 3), ValueError, r"w must have shape \(F, C, HH, WW\) with C = 2"),
+]
+
+
+@pytest.mark.parametrize("conv_param, x_shape, w_shape, error, message", CONV_ERRORS)
+def test_conv_fast_rejects_what_naive_rejects(conv_param, x_shape, w_shape, error, message):
+    x, w, b = np.zeros(x_shape), np.zeros(w_shape), np.zeros(w_shape[0])
+    for forward in (conv_forward_naive, conv_forward_fast):
+        with pytest.raises(error, match=message):
+            forward(x, w, b, conv_param)
+
+
+def test_conv_fast_rejects_bad_arrays_and_dout():
+    with pytest.raises(TypeError, match="x must have a floating-point dtype"):
+        conv_forward_fast(np.zeros((1, 1, 3, 3), dtype=int), np.zeros((1, 1, 3, 3)), np.zeros(1), {"stride": 1, "pad": 0})
+    with pytest.raises(ValueError, match=r"b must have shape \(2,\)"):
+        conv_forward_fast(np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 3, 3)), np.zeros(1), {"stride": 1, "pad": 0})
+    out, cache = conv_forward_fast(np.zeros((2, 1, 4, 4)), np.zeros((3, 1, 3, 3)), np.zeros(3), {"stride": 1, "pad": 0})
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 3\)"):
+        conv_backward_fast(np.zeros((2, 3, 2, 3)), cache)
+    with pytest.raises(TypeError, match="dout must be a NumPy ndarray"):
+        conv_backward_fast(out.tolist(), cache)
+
+
+def pool_input(x_shape, dtype, seed=0):
+    """Values from a small set, so windows hold ties (the tie rule is exercised), plus a constant image."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, size=x_shape).astype(dtype) / 2
+    x[0, 0] = 1.5  # a constant image: every window is one big tie
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("x_shape, ph, pw, stride", POOL_GEOMETRIES)
+def test_pool_fast_matches_naive_with_ties(x_shape, ph, pw, stride, dtype):
+    x = pool_input(x_shape, dtype)
+    x_original = x.copy()
+    pool_param = {"pool_height": ph, "pool_width": pw, "stride": stride}
+    out_naive, cache_naive = max_pool_forward_naive(x, pool_param)
+    out_fast, cache_fast = max_pool_forward_fast(x, pool_param)
+    assert out_fast.dtype == dtype
+    np.testing.assert_array_equal(out_fast, out_naive)
+    # Integer-valued dout: where overlapping windows share an arg-max, sums in any order are exact.
+    dout = np.random.default_rng(1).integers(-9, 10, size=out_naive.shape).astype(dtype)
+    dout_original = dout.copy()
+    dx_naive = max_pool_backward_naive(dout, cache_naive)
+    dx_fast = max_pool_backward_fast(dout, cache_fast)
+    assert dx_fast.dtype == dtype
+    # Same routing: the results are identical, not merely close.
+    np.testing.assert_array_equal(dx_fast, dx_naive)
+    np.testing.assert_array_equal(x, x_original)
+    np.testing.assert_array_equal(dout, dout_original)
+
+
+def test_pool_ties_go_to_the_first_maximum_in_row_major_order():
+    x = np.array([[0.0, 2.0, 2.0, 1.0], [2.0, 2.0, 0.0, 2.0]]).reshape(1, 1, 2, 4)
+    out, cache = max_pool_forward_fast(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
+    dx = max_pool_backward_fast(np.array([[[[5.0, 7.0]]]]), cache)
+    np.testing.assert_array_equal(dx[0, 0], [[0.0, 5.0, 7.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("ph, pw, stride", [(2, 2, 2), (3, 2, 1)])
+def test_pool_nan_and_infinite_dout_follow_the_naive_layer(ph, pw, stride):
+    x = pool_input((2, 2, 6, 6), np.float64, seed=2)
+    x[1, 1, 2, 3] = np.nan
+    x[1, 0, 0, 0] = np.nan
+    pool_param = {"pool_height": ph, "pool_width": pw, "stride": stride}
+    out_naive, cache_naive = max_pool_forward_naive(x, pool_param)
+    out_fast, cache_fast = max_pool_forward_fast(x, pool_param)
+    np.testing.assert_array_equal(out_fast, out_naive)  # NaNs in the same places
+    dout = np.random.default_rng(3).integers(-9, 10, size=out_naive.shape).astype(np.float64)
+    dout[0, 1, 1, 1] = np.inf  # inf * 0 must not turn the other entries of its window into NaN
+    np.testing.assert_array_equal(
+        max_pool_backward_fast(dout, cache_fast), max_pool_backward_naive(dout, cache_naive)
+    )
+
+
+@pytest.mark.parametrize("x_shape, ph, pw, stride", [((2, 2, 4, 4), 2, 2, 2), ((1, 2, 5, 5), 3, 3, 1)])
+def test_pool_fast_backward_matches_numeric(x_shape, ph, pw, stride):
+    # Distinct, well-separated values: h = 1e-5 cannot change which entry is the maximum.
+    x = np.random.default_rng(7).permutation(np.prod(x_shape)).reshape(x_shape) * 0.1
+    pool_param = {"pool_height": ph, "pool_width": pw, "stride": stride}
+    check_backward(lambda x: max_pool_forward_fast(x, pool_param), max_pool_backward_fast, [x], 1e-7)
+
+
+def test_pool_fast_against_torch():
+    torch = pytest.importorskip("torch")
+    x = pool_input((2, 3, 7, 7), np.float64, seed=8)
+    out, cache = max_pool_forward_fast(x, {"pool_height": 3, "pool_width": 3, "stride": 2})
+    dout = np.random.default_rng(9).standard_normal(out.shape)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel_size=3, stride=2)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_array_equal(out, tout.detach().numpy())
+    np.testing.assert_allclose(max_pool_backward_fast(dout, cache), tx.grad.numpy(), rtol=1e-14, atol=0)
+
+
+POOL_ERRORS = [
+    ({"pool_height": 2, "pool_width": 2, "stride": 2}, (1, 1, 5, 4), ValueError,
+     r"max pooling height \(H vs pool_height\): output size 1 \+ \(5 \+ 2\*0 - 2\) / 2 = 2.5 is not an integer"),
+    ({"pool_height": 6, "pool_width": 2, "stride": 2}, (1, 1, 4, 4), ValueError, r"the window \(6\) is larger"),
+    ({"pool_height": 2, "pool_width": 2}, (1, 1, 4, 4), ValueError, r"pool_param is missing the key\(s\) \['stride'\]"),
+    ({"pool_height": 2, "pool_width": 0, "stride": 2}, (1, 1, 4, 4), ValueError,
+     r"pool_param\['pool_width'\] must be a positive integer"),
+    ({"pool_height": 2, "pool_width": 2, "stride": 2}, (1, 4, 4), ValueError, r"x must be 4-dimensional"),
+]
+
+
+@pytest.mark.parametrize("pool_param, x_shape, error, message", POOL_ERRORS)
+def test_pool_fast_rejects_what_naive_rejects(pool_param, x_shape, error, message):
+    for forward in (max_pool_forward_naive, max_pool_forward_fast):
+        with pytest.raises(error, match=message):
+            forward(np.zeros(x_shape), pool_param)
+
+
+def test_pool_fast_rejects_wrong_dout():
+    _, cache = max_pool_forward_fast(np.zeros((2, 3, 4, 4)), {"pool_height": 2, "pool_width": 2, "stride": 2})
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 1\)"):
+        max_pool_backward_fast(np.zeros((2, 3, 2, 1)), cache)
+    with pytest.raises(TypeError, match="dout must have a floating-point dtype"):
+        max_pool_backward_fast(np.zeros((2, 3, 2, 2), dtype=np.int64), cache)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_pool_tiling_path_equals_general_path(monkeypatch, k):
+    """Force the general (offset-view) path on tiling windows: identical outputs and gradients."""
+    from cs231nbook.fast_layers import pool as pool_module
+
+    x = pool_input((2, 3, 3 * k, 2 * k), np.float64, seed=10)
+    pool_param = {"pool_height": k, "pool_width": k, "stride": k}
+    assert pool_module.tiles(3 * k, 2 * k, k, k, k)
+    out_tiled, cache_tiled = max_pool_forward_fast(x, pool_param)
+    dout = np.random.default_rng(11).standard_normal(out_tiled.shape)
+    dx_tiled = max_pool_backward_fast(dout, cache_tiled)
+    monkeypatch.setattr(pool_module, "tiles", lambda *args: False)
+    out_general, cache_general = max_pool_forward_fast(x, pool_param)
+    np.testing.assert_array_equal(out_general, out_tiled)
+    np.testing.assert_array_equal(max_pool_backward_fast(dout, cache_general), dx_tiled)
