@@ -6,6 +6,14 @@
   official files, if you have them, without ever executing code from them.
 """
 
+from .cifar10 import CIFAR10_CLASSES, get_cifar10_data, load_cifar10
 from .digits import DIGITS_SHA256, DIGITS_SPLIT_SIZES, load_digits
 
-__all__ = ["DIGITS_SHA256", "DIGITS_SPLIT_SIZES", "load_digits"]
+__all__ = [
+    "CIFAR10_CLASSES",
+    "DIGITS_SHA256",
+    "DIGITS_SPLIT_SIZES",
+    "get_cifar10_data",
+    "load_cifar10",
+    "load_digits",
+]
