@@ -119,7 +119,7 @@ def test_batchnorm_backward_matches_numeric_in_test_mode(backward):
 @pytest.mark.parametrize("seed", range(5))
 def test_staged_and_closed_form_backward_agree(seed):
     rng = np.random.default_rng(100 + seed)
-    N, D = rng.integers(2, 40, size=2)
+    N, D = rng.integers(3, 40, size=2)  # with N = 2, dx is 0 up to round-off: nothing to compare
     x = rng.normal(rng.normal(0, 5), rng.uniform(0.1, 10), size=(N, D))
     gamma, beta = rng.standard_normal(D), rng.standard_normal(D)
     dout = rng.standard_normal((N, D))
