@@ -1,5 +1,7 @@
 """The fast layers against the naive ones: same numbers, same errors, bounded memory."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -88,25 +90,37 @@ def test_conv_fast_backward_matches_numeric(x_shape, w_shape, stride, pad):
     check_backward(lambda x, w, b: conv_forward_fast(x, w, b, conv_param), conv_backward_fast, [x, w, b], 1e-7)
 
 
+def column_bytes_per_image(x_shape, w_shape, stride, pad, itemsize=8):
+    """Bytes of one image's columns as the fast layer computes them (wide rows for stride 1)."""
+    _, C, H, W = x_shape
+    _, _, HH, WW = w_shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    return C * HH * WW * H_out * columns_module.row_width(W + 2 * pad, WW, stride) * itemsize
+
+
 @pytest.mark.parametrize("cap_images", [1, 2, 3])
-def test_conv_chunked_equals_unchunked(monkeypatch, cap_images):
-    x, w, b, draw = conv_inputs((7, 3, 6, 5), (4, 3, 3, 2), np.float64, seed=4)
-    conv_param = {"stride": 1, "pad": 1}
+@pytest.mark.parametrize("stride, pad", [(1, 1), (1, 0), (2, 2)])
+def test_conv_chunked_equals_unchunked(monkeypatch, cap_images, stride, pad):
+    x_shape, w_shape = (7, 3, 7, 5), (4, 3, 3, 3)
+    x, w, b, draw = conv_inputs(x_shape, w_shape, np.float64, seed=4)
+    conv_param = {"stride": stride, "pad": pad}
+    bytes_per_image = column_bytes_per_image(x_shape, w_shape, stride, pad)
+    assert columns_module.images_per_chunk(bytes_per_image) >= 7  # by default, one chunk
     out_whole, cache_whole = conv_forward_fast(x, w, b, conv_param)
-    assert cache_whole.cols is not None  # the whole batch fits under the default cap
     dout = draw(out_whole.shape)
     grads_whole = conv_backward_fast(dout, cache_whole)
-    # Columns of one image: C*HH*WW rows by H_out*W_out columns of 8 bytes.
-    bytes_per_image = 3 * 3 * 2 * 6 * 6 * 8
     monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", cap_images * bytes_per_image)
     assert columns_module.images_per_chunk(bytes_per_image) == cap_images
     out_chunked, cache_chunked = conv_forward_fast(x, w, b, conv_param)
-    assert cache_chunked.cols is None  # 7 images do not fit: backward recomputes the columns
     grads_chunked = conv_backward_fast(dout, cache_chunked)
     # Chunking changes which images share a matrix product, not the sums: equal to rounding.
     assert rel_error(out_whole, out_chunked) < 1e-12
     for g_whole, g_chunked in zip(grads_whole, grads_chunked):
         assert rel_error(g_whole, g_chunked) < 1e-12
+    out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
+    assert rel_error(out_naive, out_chunked) < 1e-9
+    for g_naive, g_chunked in zip(conv_backward_naive(dout, cache_naive), grads_chunked):
+        assert rel_error(g_naive, g_chunked) < 1e-9
 
 
 def test_conv_cap_smaller_than_one_image_processes_one_image_at_a_time(monkeypatch):
@@ -118,43 +132,51 @@ def test_conv_cap_smaller_than_one_image_processes_one_image_at_a_time(monkeypat
     assert rel_error(out_naive, out_fast) < 1e-9
 
 
-def test_conv_backward_with_chunks_allocates_little(monkeypatch):
+def test_conv_memory_is_bounded_by_the_cap(monkeypatch):
     """With a cap of one image, memory stays near one image's columns, not the batch's."""
     import tracemalloc
 
-    x, w, b, draw = conv_inputs((32, 4, 12, 12), (4, 4, 3, 3), np.float64)
-    conv_param = {"stride": 1, "pad": 1}
-    bytes_per_image = 4 * 3 * 3 * 12 * 12 * 8  # 41 kB; the whole batch: 1.3 MB
-    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", bytes_per_image)
+    x_shape, w_shape = (32, 4, 12, 12), (4, 4, 3, 3)
+    x, w, b, draw = conv_inputs(x_shape, w_shape, np.float64)
+    bytes_per_image = column_bytes_per_image(x_shape, w_shape, 1, 1)  # 60 kB; the batch: 1.9 MB
     dout = draw((32, 4, 12, 12))
-    tracemalloc.start()
-    try:
-        out, cache = conv_forward_fast(x, w, b, conv_param)
-        conv_backward_fast(dout, cache)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    # Outputs and gradients (~4 x 147 kB) plus a few one-image buffers; the batch's columns alone are 1.3 MB.
-    assert peak < 0.8 * 32 * bytes_per_image
+
+    def peak_bytes():
+        tracemalloc.start()
+        try:
+            out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+            conv_backward_fast(dout, cache)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert peak_bytes() > 32 * bytes_per_image  # by default the whole batch is one chunk
+    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", bytes_per_image)
+    # Outputs and gradients (~4 x 147 kB) plus a few one-image buffers.
+    assert peak_bytes() < 0.6 * 32 * bytes_per_image
 
 
-def test_im2col_and_col2im_are_adjoint():
-    """<im2col(x), c> == <x, col2im(c)>: col2im is the transpose of the linear map im2col."""
+def test_im2col_layout_and_adjoint():
+    """Row (c, p, q), column (n, i, j); and <im2col(x), c> == <x, col2im(c)>."""
     rng = np.random.default_rng(5)
-    x_pad = rng.standard_normal((2, 3, 7, 8))
-    cols = im2col(x_pad, 3, 2, 2)
-    assert cols.shape == (2, 3 * 3 * 2, 3 * 4)
-    # Row (c, p, q), column (i, j) holds x_pad[n, c, 2i + p, 2j + q].
-    assert cols[1, (2 * 3 + 1) * 2 + 0, 2 * 4 + 3] == x_pad[1, 2, 2 * 2 + 1, 2 * 3 + 0]
-    c = rng.standard_normal(cols.shape)
-    lhs = np.sum(cols * c)
-    rhs = np.sum(x_pad * col2im(c, x_pad.shape, 3, 2, 2))
-    assert abs(lhs - rhs) < 1e-12 * abs(lhs) + 1e-12
+    for stride, shape, HH, WW in [(2, (2, 3, 7, 8), 3, 2), (1, (2, 2, 5, 4), 2, 3)]:
+        x_pad = rng.standard_normal(shape)
+        N, C, H_pad, W_pad = shape
+        H_out, W_out = (H_pad - HH) // stride + 1, (W_pad - WW) // stride + 1
+        cols = im2col(x_pad, HH, WW, stride)
+        assert cols.shape == (C * HH * WW, N * H_out * W_out)
+        blocks = cols.reshape(C, HH, WW, N, H_out, W_out)
+        for c, p, q, n, i, j in itertools.product(*(range(k) for k in blocks.shape)):
+            assert blocks[c, p, q, n, i, j] == x_pad[n, c, i * stride + p, j * stride + q]
+        g = rng.standard_normal(cols.shape)
+        lhs = np.sum(cols * g)
+        rhs = np.sum(x_pad * col2im(g, shape, HH, WW, stride))
+        assert abs(lhs - rhs) < 1e-12 * abs(lhs) + 1e-12
 
 
 def test_col2im_adds_overlapping_windows():
     # 3x3 input, 2x2 windows, stride 1: the centre pixel is in all four windows.
-    counts = col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2, 2, 1)
+    counts = col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 2, 1)
     np.testing.assert_array_equal(counts[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
 
 

@@ -11,12 +11,11 @@ Same signatures, input checks and results as the naive layers in
   windows (module :mod:`cs231nbook.fast_layers.pool`).
 """
 
-from .conv import ConvFastCache, conv_backward_fast, conv_forward_fast
+from .conv import conv_backward_fast, conv_forward_fast
 from .columns import col2im, im2col
 from .pool import MaxPoolFastCache, max_pool_backward_fast, max_pool_forward_fast
 
 __all__ = [
-    "ConvFastCache",
     "MaxPoolFastCache",
     "col2im",
     "conv_backward_fast",

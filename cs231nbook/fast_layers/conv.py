@@ -1,62 +1,61 @@
-"""The convolutional layer as im2col plus one batched matrix product.
+"""The convolutional layer as im2col plus a matrix product, chunk by chunk.
 
-Same signatures, checks and results as :func:`cs231nbook.layers.conv_forward_naive`
-and :func:`cs231nbook.layers.conv_backward_naive`, much faster: the loops over
-output positions become a copy (:func:`~cs231nbook.fast_layers.columns.im2col`)
-and a matrix product that BLAS runs at close to the machine's peak. The chapter
-*Fast layers* explains the layout and measures the speed.
+Same signatures, checks, cache and results as
+:func:`cs231nbook.layers.conv_forward_naive` and
+:func:`cs231nbook.layers.conv_backward_naive`, much faster: the loops over
+output positions become a copy (im2col, :mod:`cs231nbook.fast_layers.columns`)
+and a matrix product that BLAS runs near the machine's peak. The chapter *Fast
+layers* explains the layout and shows the measured speed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .. import _checks
-from ..layers.conv_naive import check_conv_args
+from ..layers.conv_naive import ConvCache, check_conv_args
 from . import columns as _columns
 
 
-class ConvFastCache(NamedTuple):
-    """What :func:`conv_backward_fast` needs.
+class _Geometry:
+    """Sizes shared by the forward and backward passes, and the chunk size."""
 
-    ``cols`` is the column matrix of the whole batch, kept when it fitted in
-    one chunk (so it is at most :data:`~cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES`);
-    otherwise it is ``None`` and the backward pass recomputes the columns chunk
-    by chunk, so memory stays bounded for any batch size.
-    """
+    def __init__(self, x_shape, w_shape, stride: int, pad: int, dtype: np.dtype):
+        N, C, H, W = x_shape
+        F, _, HH, WW = w_shape
+        self.N, self.C, self.H, self.W, self.F, self.HH, self.WW = N, C, H, W, F, HH, WW
+        self.stride, self.pad = stride, pad
+        self.H_pad, self.W_pad = H + 2 * pad, W + 2 * pad
+        self.H_out = (self.H_pad - HH) // stride + 1
+        self.W_out = (self.W_pad - WW) // stride + 1
+        self.W_row = _columns.row_width(self.W_pad, WW, stride)
+        self.K = C * HH * WW  # rows of the column matrix
+        self.M = self.H_out * self.W_row  # columns per image (wide rows for stride 1)
+        self.L = _columns.flat_length(self.H_pad, self.W_pad, WW, stride)
+        self.per_chunk = min(N, _columns.images_per_chunk(self.K * self.M * dtype.itemsize))
+        self.dtype = dtype
 
-    x: np.ndarray
-    w: np.ndarray
-    stride: int
-    pad: int
-    cols: np.ndarray | None
+    def im2col(self, x_chunk: np.ndarray, flat: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Columns ``(K, n*M)`` of the images ``x_chunk`` (n, C, H, W), using the given buffers."""
+        n = x_chunk.shape[0]
+        flat = _columns.to_flat(x_chunk, self.pad, flat[:, :n])  # (C, n, L)
+        return _columns.flat_im2col(flat, self.H_pad, self.W_pad, self.HH, self.WW, self.stride,
+                                    cols[:, : n * self.M])  # (K, n*M)
 
-
-def _padded_chunks(x: np.ndarray, pad: int, dtype: np.dtype, per_chunk: int):
-    """Yield ``(slice, x_pad)`` for consecutive chunks of the batch, padded and cast to ``dtype``.
-
-    One zero-filled buffer is reused: only its interior is overwritten, so the
-    border stays zero. Without padding and casting the chunk is a view of ``x``.
-    """
-    N, C, H, W = x.shape
-    if pad == 0 and x.dtype == dtype:
-        for sl in _columns.chunks(N, per_chunk):
-            yield sl, x[sl]
-        return
-    buffer = np.zeros((min(per_chunk, N), C, H + 2 * pad, W + 2 * pad), dtype=dtype)
-    for sl in _columns.chunks(N, per_chunk):
-        x_pad = buffer[: sl.stop - sl.start]  # (n, C, H + 2*pad, W + 2*pad)
-        x_pad[:, :, pad:pad + H, pad:pad + W] = x[sl]
-        yield sl, x_pad
+    def buffers(self):
+        """A zeroed flat buffer ``(C, per_chunk, L)`` and a column buffer ``(K, per_chunk*M)``."""
+        flat = np.zeros((self.C, self.per_chunk, self.L), dtype=self.dtype)
+        cols = np.empty((self.K, self.per_chunk * self.M), dtype=self.dtype)
+        return flat, cols
 
 
 def conv_forward_fast(
     x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: Mapping[str, Any]
-) -> tuple[np.ndarray, ConvFastCache]:
-    r"""Convolutional layer forward pass via im2col and a batched matrix product.
+) -> tuple[np.ndarray, ConvCache]:
+    r"""Convolutional layer forward pass via im2col and a matrix product.
 
     Parameters
     ----------
@@ -75,8 +74,9 @@ def conv_forward_fast(
     out : ndarray of shape (N, F, H_out, W_out)
         ``H_out = 1 + (H + 2 * pad - HH) / stride``, ``W_out`` likewise; dtype
         ``np.result_type(x, w, b)`` (float32 in, float32 out).
-    cache : ConvFastCache
-        For :func:`conv_backward_fast`.
+    cache : ConvCache
+        ``(x, w, stride, pad)``, the naive layer's cache: either backward
+        accepts it.
 
     Raises
     ------
@@ -86,37 +86,37 @@ def conv_forward_fast(
 
     Notes
     -----
-    With ``cols`` from :func:`~cs231nbook.fast_layers.columns.im2col` (shape
-    ``(N, C*HH*WW, H_out*W_out)``) and the filters flattened to rows,
+    With :math:`X_{\mathrm{col}}` the columns of a chunk of images
+    (:func:`~cs231nbook.fast_layers.columns.im2col`) and the filters flattened
+    to rows, :math:`W_{\mathrm{row}} = \mathrm{reshape}(w, (F, C \cdot HH \cdot WW))`,
 
-    .. math:: \mathrm{out}_{n} = W_{\mathrm{rows}}\, \mathrm{cols}_n + b\, \mathbf{1}^\top,
-        \qquad W_{\mathrm{rows}} = \mathrm{reshape}(w, (F, C \cdot HH \cdot WW)),
+    .. math:: \mathrm{out} = W_{\mathrm{row}} X_{\mathrm{col}} + b\, \mathbf{1}^\top,
 
-    one matrix product per image, run by one ``np.matmul`` call whose result is
-    already in NCHW order. The batch is processed in chunks of whole images so
-    that the column matrix never exceeds
-    :data:`~cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES` (a single
-    image larger than the cap is processed alone).
+    one matrix product per chunk, whose ``(F, n, H_out, W_out)`` result is
+    transposed into NCHW. A chunk holds whole images whose columns take about
+    :data:`~cs231nbook.fast_layers.columns.CHUNK_BYTES`, never more than
+    :data:`~cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES` (unless a
+    single image is larger): memory stays bounded for any batch size.
     """
-    stride, pad, H_out, W_out = check_conv_args(x, w, b, conv_param)
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
+    stride, pad, _, _ = check_conv_args(x, w, b, conv_param)
     dtype = np.result_type(x, w, b)
-    K, P = C * HH * WW, H_out * W_out
-    w_rows = w.reshape(F, K).astype(dtype, copy=False)  # (F, C*HH*WW)
-    per_chunk = _columns.images_per_chunk(K * P * dtype.itemsize)
-    out = np.empty((N, F, P), dtype=dtype)
-    cols_buffer = np.empty((min(per_chunk, N), K, P), dtype=dtype)
-    for sl, x_pad in _padded_chunks(x, pad, dtype, per_chunk):
-        cols = _columns.im2col(x_pad, HH, WW, stride, out=cols_buffer[: sl.stop - sl.start])
-        np.matmul(w_rows, cols, out=out[sl])  # (F, K) @ (n, K, P) -> (n, F, P)
-    out += b.astype(dtype, copy=False).reshape(F, 1)
-    kept = cols_buffer if per_chunk >= N else None
-    return out.reshape(N, F, H_out, W_out), ConvFastCache(x, w, stride, pad, kept)
+    g = _Geometry(x.shape, w.shape, stride, pad, dtype)
+    w_rows = w.reshape(g.F, g.K).astype(dtype, copy=False)  # (F, C*HH*WW)
+    bias = b.astype(dtype, copy=False).reshape(g.F, 1, 1, 1)  # (F, 1, 1, 1)
+    out = np.empty((g.N, g.F, g.H_out, g.W_out), dtype=dtype)
+    flat, cols_buffer = g.buffers()
+    product = np.empty((g.F, g.per_chunk * g.M), dtype=dtype)
+    for sl in _columns.chunks(g.N, g.per_chunk):
+        n = sl.stop - sl.start
+        cols = g.im2col(x[sl], flat, cols_buffer)  # (K, n*M)
+        res = np.matmul(w_rows, cols, out=product[:, : n * g.M])  # (F, K) @ (K, n*M) -> (F, n*M)
+        res = res.reshape(g.F, n, g.H_out, g.W_row)[..., : g.W_out]  # (F, n, H_out, W_out): junk dropped
+        np.add(res, bias, out=out[sl].transpose(1, 0, 2, 3))  # written through an (F, n, ...) view of NCHW
+    return out, ConvCache(x, w, stride, pad)
 
 
 def conv_backward_fast(
-    dout: np.ndarray, cache: ConvFastCache
+    dout: np.ndarray, cache: ConvCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Convolutional layer backward pass via im2col and col2im.
 
@@ -124,8 +124,8 @@ def conv_backward_fast(
     ----------
     dout : ndarray of shape (N, F, H_out, W_out)
         Upstream derivative of the loss with respect to ``out``.
-    cache : ConvFastCache
-        From :func:`conv_forward_fast`.
+    cache : ConvCache
+        From :func:`conv_forward_fast` (or :func:`~cs231nbook.layers.conv_forward_naive`).
 
     Returns
     -------
@@ -140,20 +140,19 @@ def conv_backward_fast(
 
     Notes
     -----
-    With :math:`D_n` = ``dout[n]`` reshaped to ``(F, H_out*W_out)``,
+    With :math:`D` = ``dout`` of a chunk arranged as ``(F, n*H_out*W_out)``,
 
     .. math::
-        \frac{\partial L}{\partial W_{\mathrm{rows}}} = \sum_n D_n\, \mathrm{cols}_n^\top, \qquad
-        \frac{\partial L}{\partial \mathrm{cols}_n} = W_{\mathrm{rows}}^\top D_n, \qquad
-        \frac{\partial L}{\partial b} = \sum_{n} D_n \mathbf{1},
+        \frac{\partial L}{\partial W_{\mathrm{row}}} = \sum_{\text{chunks}} D X_{\mathrm{col}}^\top, \qquad
+        \frac{\partial L}{\partial X_{\mathrm{col}}} = W_{\mathrm{row}}^\top D, \qquad
+        \frac{\partial L}{\partial b} = \sum_{n, i, j} \mathrm{dout}_{n f i j},
 
     and ``dx`` is :func:`~cs231nbook.fast_layers.columns.col2im` of the column
-    gradient with the padding cropped. Chunked like the forward pass; the
-    columns come from the cache when the whole batch fitted in one chunk and are
-    recomputed chunk by chunk otherwise. At most two column-sized buffers (the
-    columns and their gradient) exist at once.
+    gradient with the padding cropped. The columns are recomputed chunk by
+    chunk rather than kept from the forward pass, so at most one chunk of
+    columns and one of their gradient exist at a time.
     """
-    x, w, stride, pad, kept_cols = cache
+    x, w, stride, pad = cache
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
@@ -161,29 +160,28 @@ def conv_backward_fast(
     _checks.float_array("dout", dout, ndim=4)
     _checks.same_shape("dout", dout, (N, F, H_out, W_out), "the shape of the forward output")
     dtype = np.result_type(x, w, dout)
-    K, P = C * HH * WW, H_out * W_out
-    w_rows = w.reshape(F, K).astype(dtype, copy=False)  # (F, C*HH*WW)
-    dout_rows = dout.reshape(N, F, P).astype(dtype, copy=False)  # (N, F, H_out*W_out)
-    per_chunk = _columns.images_per_chunk(K * P * dtype.itemsize)
-    use_kept = kept_cols is not None and kept_cols.dtype == dtype and per_chunk >= N
+    g = _Geometry(x.shape, w.shape, stride, pad, dtype)
+    w_rows = w.reshape(F, g.K).astype(dtype, copy=False)  # (F, C*HH*WW)
 
     dx = np.empty(x.shape, dtype=x.dtype)
-    dw_rows = np.zeros((F, K), dtype=dtype)
-    dw_one = np.empty((F, K), dtype=dtype)
-    cols_buffer = None if use_kept else np.empty((min(per_chunk, N), K, P), dtype=dtype)
-    for sl, x_pad in _padded_chunks(x, pad, dtype, per_chunk):
-        if use_kept:
-            cols = kept_cols
-        else:
-            cols = _columns.im2col(x_pad, HH, WW, stride, out=cols_buffer[: sl.stop - sl.start])
-        d = dout_rows[sl]  # (n, F, P)
-        # One image at a time, so no (n, F, K) stack of partial sums is ever held.
-        for d_n, cols_n in zip(d, cols):
-            np.matmul(d_n, cols_n.T, out=dw_one)  # (F, P) @ (P, K) -> (F, K)
-            dw_rows += dw_one
-        dcols = np.matmul(w_rows.T, d)  # (K, F) @ (n, F, P) -> (n, K, P)
-        dx_pad = _columns.col2im(dcols, x_pad.shape, HH, WW, stride)  # (n, C, H + 2*pad, W + 2*pad)
-        dx[sl] = dx_pad[:, :, pad:pad + H, pad:pad + W]
+    dw_rows = np.zeros((F, g.K), dtype=dtype)
+    flat, cols_buffer = g.buffers()
+    # dout of a chunk, laid out like the forward product (F, n, H_out, W_row). Its
+    # junk columns (wide rows, stride 1) are zero and never written, so they send
+    # nothing back.
+    dout_rows = np.zeros((F, g.per_chunk, H_out, g.W_row), dtype=dtype)
+    dcols_buffer = np.empty((g.K, g.per_chunk * g.M), dtype=dtype)
+    dflat = np.empty((C, g.per_chunk, g.L), dtype=dtype)
+    for sl in _columns.chunks(N, g.per_chunk):
+        n = sl.stop - sl.start
+        cols = g.im2col(x[sl], flat, cols_buffer)  # (K, n*M)
+        d = dout_rows[:, :n]  # (F, n, H_out, W_row)
+        d[..., :W_out] = dout[sl].transpose(1, 0, 2, 3)  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
+        d = d.reshape(F, n * g.M)  # (F, n*M)
+        dw_rows += d @ cols.T  # (F, n*M) @ (n*M, K) -> (F, K)
+        dcols = np.matmul(w_rows.T, d, out=dcols_buffer[:, : n * g.M])  # (K, F) @ (F, n*M) -> (K, n*M)
+        dx_flat = _columns.flat_col2im(dcols, g.H_pad, g.W_pad, HH, WW, stride, dflat[:, :n])  # (C, n, L)
+        _columns.from_flat(dx_flat, pad, H, W, dx[sl])
     dw = dw_rows.reshape(w.shape).astype(w.dtype, copy=False)  # (F, C, HH, WW)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, dw, db
