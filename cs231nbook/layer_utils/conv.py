@@ -14,8 +14,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..fast_layers import (
-    ConvFastCache,
-    MaxPoolFastCache,
     conv_backward_fast,
     conv_forward_fast,
     max_pool_backward_fast,
@@ -25,14 +23,18 @@ from ..layers import ReluCache, relu_backward, relu_forward
 
 
 class ConvReluCache(NamedTuple):
-    conv: ConvFastCache
+    """The pieces' caches: ``conv`` from ``conv_forward_fast``, ``relu`` from ``relu_forward``."""
+
+    conv: Any
     relu: ReluCache
 
 
 class ConvReluPoolCache(NamedTuple):
-    conv: ConvFastCache
+    """The pieces' caches, in forward order; ``pool`` is from ``max_pool_forward_fast``."""
+
+    conv: Any
     relu: ReluCache
-    pool: MaxPoolFastCache
+    pool: Any
 
 
 def conv_relu_forward(
