@@ -80,7 +80,9 @@ def _json_scalar(value: Any) -> Any:
         return float(value)
     if value is None or isinstance(value, str):
         return value
-    raise TypeError(f"cannot store {type(value).__name__} {value!r} in a checkpoint's JSON metadata")
+    raise TypeError(
+        f"cannot store {type(value).__name__} {value!r} in a checkpoint's JSON metadata"
+    )
 
 
 def _check_name(name: str, what: str) -> str:
@@ -121,7 +123,9 @@ def save_checkpoint(
         optim_scalars[name] = {}
         for key, value in config.items():
             if isinstance(value, np.ndarray):
-                arrays[f"optim/{_check_name(name, 'parameter')}/{_check_name(key, 'config key')}"] = value
+                arrays[
+                    f"optim/{_check_name(name, 'parameter')}/{_check_name(key, 'config key')}"
+                ] = value
             else:
                 optim_scalars[name][key] = _json_scalar(value)
     arrays["loss_history"] = np.asarray(loss_history, dtype=np.float64)
@@ -192,7 +196,9 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
     """
     with np.load(os.fspath(path), allow_pickle=False) as archive:
         if "meta" not in archive.files:
-            raise ValueError(f"{os.fspath(path)!r} is not a cs231nbook checkpoint (no 'meta' member)")
+            raise ValueError(
+                f"{os.fspath(path)!r} is not a cs231nbook checkpoint (no 'meta' member)"
+            )
         meta = json.loads(str(archive["meta"]))
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise ValueError(
@@ -201,9 +207,19 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
             )
         members = {name: archive[name] for name in archive.files}
 
-    params = {name[len("params/"):]: value for name, value in members.items() if name.startswith("params/")}
-    best = {name[len("best_params/"):]: value for name, value in members.items() if name.startswith("best_params/")}
-    optim_configs: dict[str, dict[str, Any]] = {name: dict(s) for name, s in meta["optim_scalars"].items()}
+    params = {
+        name[len("params/") :]: value
+        for name, value in members.items()
+        if name.startswith("params/")
+    }
+    best = {
+        name[len("best_params/") :]: value
+        for name, value in members.items()
+        if name.startswith("best_params/")
+    }
+    optim_configs: dict[str, dict[str, Any]] = {
+        name: dict(s) for name, s in meta["optim_scalars"].items()
+    }
     for name, value in members.items():
         if name.startswith("optim/"):
             _, param, key = name.split("/", 2)

@@ -48,11 +48,15 @@ def _resolve_update_rule(update_rule: str | UpdateRule) -> tuple[str, UpdateRule
     if isinstance(update_rule, str):
         rules = _update_rules()
         if update_rule not in rules:
-            raise ValueError(f"update_rule must be one of {sorted(rules)} or a callable; got {update_rule!r}")
+            raise ValueError(
+                f"update_rule must be one of {sorted(rules)} or a callable; got {update_rule!r}"
+            )
         return update_rule, rules[update_rule]
     if callable(update_rule):
         return getattr(update_rule, "__name__", type(update_rule).__name__), update_rule
-    raise TypeError(f"update_rule must be a name from cs231nbook.optim or a callable; got {update_rule!r}")
+    raise TypeError(
+        f"update_rule must be a name from cs231nbook.optim or a callable; got {update_rule!r}"
+    )
 
 
 def _check_data(data: Any) -> Mapping[str, np.ndarray]:
@@ -64,16 +68,22 @@ def _check_data(data: Any) -> Mapping[str, np.ndarray]:
         y = data[f"y_{split}"]
         if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
             what = f"dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
-            raise TypeError(f"data['y_{split}'] must be a NumPy array of integer labels; got {what}")
+            raise TypeError(
+                f"data['y_{split}'] must be a NumPy array of integer labels; got {what}"
+            )
         if X.shape[0] == 0:
-            raise ValueError(f"data['X_{split}'] must hold at least one example; got shape {X.shape}")
+            raise ValueError(
+                f"data['X_{split}'] must hold at least one example; got shape {X.shape}"
+            )
         if y.shape != (X.shape[0],):
             raise ValueError(
                 f"data['y_{split}'] must have shape ({X.shape[0]},), one label per row of "
                 f"data['X_{split}']; got {y.shape}"
             )
         if y.min() < 0:
-            raise ValueError(f"data['y_{split}'] must hold class indices >= 0; found {int(y.min())}")
+            raise ValueError(
+                f"data['y_{split}'] must hold class indices >= 0; found {int(y.min())}"
+            )
         if example_shape is None:
             example_shape = X.shape[1:]
         elif X.shape[1:] != example_shape:
@@ -182,7 +192,9 @@ class Solver:
         verbose: bool = True,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        if not isinstance(getattr(model, "params", None), dict) or not callable(getattr(model, "loss", None)):
+        if not isinstance(getattr(model, "params", None), dict) or not callable(
+            getattr(model, "loss", None)
+        ):
             raise TypeError(
                 f"model must have a params dict and a loss(X, y=None) method; got {type(model).__name__}"
             )
@@ -196,7 +208,11 @@ class Solver:
             optim_config = {}
         _checks.param_dict("optim_config", optim_config)
         self.optim_config = dict(optim_config)
-        if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float, np.floating)) or not lr_decay > 0:
+        if (
+            isinstance(lr_decay, bool)
+            or not isinstance(lr_decay, (int, float, np.floating))
+            or not lr_decay > 0
+        ):
             raise ValueError(f"lr_decay must be a positive number; got {lr_decay!r}")
         self.lr_decay = float(lr_decay)
         self.batch_size = _checks.positive_int("batch_size", batch_size)
@@ -204,13 +220,17 @@ class Solver:
         self.num_train_samples = _optional_positive_int("num_train_samples", num_train_samples)
         self.num_val_samples = _optional_positive_int("num_val_samples", num_val_samples)
         if checkpoint_name is not None and not isinstance(checkpoint_name, (str, os.PathLike)):
-            raise TypeError(f"checkpoint_name must be a str, a path or None; got {checkpoint_name!r}")
+            raise TypeError(
+                f"checkpoint_name must be a str, a path or None; got {checkpoint_name!r}"
+            )
         self.checkpoint_name = None if checkpoint_name is None else os.fspath(checkpoint_name)
         self.print_every = _optional_positive_int("print_every", print_every)
         if not isinstance(verbose, (bool, np.bool_)):
             raise TypeError(f"verbose must be True or False; got {verbose!r}")
         self.verbose = bool(verbose)
-        if isinstance(seed, bool) or not (seed is None or isinstance(seed, (int, np.integer, np.random.Generator))):
+        if isinstance(seed, bool) or not (
+            seed is None or isinstance(seed, (int, np.integer, np.random.Generator))
+        ):
             raise TypeError(f"seed must be an int, a numpy Generator or None; got {seed!r}")
         self.seed = seed
         self._reset()
@@ -244,7 +264,11 @@ class Solver:
         loss = float(loss)
         bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
         if not math.isfinite(loss) or bad:
-            what = f"the loss is {loss}" if not math.isfinite(loss) else f"the gradients of {bad} are not finite"
+            what = (
+                f"the loss is {loss}"
+                if not math.isfinite(loss)
+                else f"the gradients of {bad} are not finite"
+            )
             raise TrainingDivergedError(
                 f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): {what}. "
                 f"Lower the learning rate (now {self._learning_rate()}) or the weight scale."
@@ -297,8 +321,16 @@ class Solver:
             If the model's scores are NaN or infinite.
         """
         X = _checks.float_array("X", X, min_ndim=2)
-        if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer) or y.shape != (X.shape[0],):
-            got = f"shape {y.shape}, dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
+        if (
+            not isinstance(y, np.ndarray)
+            or not np.issubdtype(y.dtype, np.integer)
+            or y.shape != (X.shape[0],)
+        ):
+            got = (
+                f"shape {y.shape}, dtype {y.dtype}"
+                if isinstance(y, np.ndarray)
+                else type(y).__name__
+            )
             raise ValueError(f"y must be an integer array of shape ({X.shape[0]},); got {got}")
         num_samples = _optional_positive_int("num_samples", num_samples)
         batch_size = _checks.positive_int("batch_size", batch_size)
@@ -309,18 +341,22 @@ class Solver:
         predictions = np.empty(N, dtype=np.int64)
         for start in range(0, N, batch_size):
             with np.errstate(over="ignore", invalid="ignore"):  # reported below, more clearly
-                scores = self.model.loss(X[start:start + batch_size])
+                scores = self.model.loss(X[start : start + batch_size])
             if not np.all(np.isfinite(scores)):
                 raise TrainingDivergedError(
                     "the model's scores are not finite (NaN or infinity), so no class can be "
                     "predicted; the parameters are too large (lower the learning rate or weight scale)"
                 )
-            predictions[start:start + batch_size] = np.argmax(scores, axis=1)
+            predictions[start : start + batch_size] = np.argmax(scores, axis=1)
         return float(np.mean(predictions == y))
 
-    def _evaluate(self, epoch_loss: float | None, learning_rate: float | None, last_epoch: int) -> None:
+    def _evaluate(
+        self, epoch_loss: float | None, learning_rate: float | None, last_epoch: int
+    ) -> None:
         """Record both accuracies, keep the best parameters, checkpoint and report."""
-        train_acc = self.check_accuracy(self.X_train, self.y_train, num_samples=self.num_train_samples)
+        train_acc = self.check_accuracy(
+            self.X_train, self.y_train, num_samples=self.num_train_samples
+        )
         val_acc = self.check_accuracy(self.X_val, self.y_val, num_samples=self.num_val_samples)
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
@@ -366,7 +402,7 @@ class Solver:
             order = self._batch_rng.permutation(num_train)
             losses = []
             for b in range(iterations_per_epoch):
-                losses.append(self._step(order[b * batch_size:(b + 1) * batch_size]))
+                losses.append(self._step(order[b * batch_size : (b + 1) * batch_size]))
                 if self.verbose and self.print_every and self.iteration % self.print_every == 0:
                     print(f"(Iteration {self.iteration} / {last_iteration}) loss: {losses[-1]:.6f}")
             learning_rate = self._learning_rate()
@@ -394,13 +430,19 @@ class Solver:
         """The settings of this run, as stored in checkpoints."""
         return {
             "update_rule": self.update_rule_name,
-            "optim_config": {k: v for k, v in self.optim_config.items() if not isinstance(v, np.ndarray)},
+            "optim_config": {
+                k: v for k, v in self.optim_config.items() if not isinstance(v, np.ndarray)
+            },
             "lr_decay": self.lr_decay,
             "batch_size": self.batch_size,
             "num_epochs": self.num_epochs,
             "num_train_samples": self.num_train_samples,
             "num_val_samples": self.num_val_samples,
-            "seed": self.seed if self.seed is None or isinstance(self.seed, (int, np.integer)) else "Generator",
+            "seed": (
+                self.seed
+                if self.seed is None or isinstance(self.seed, (int, np.integer))
+                else "Generator"
+            ),
         }
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:

@@ -61,7 +61,7 @@ def stratified_split(labels: np.ndarray) -> np.ndarray:
     for digit in range(10):
         members = rng.permutation(np.flatnonzero(labels == digit))
         split[members[:PER_CLASS_TEST]] = 2
-        split[members[PER_CLASS_TEST:PER_CLASS_TEST + PER_CLASS_VAL]] = 1
+        split[members[PER_CLASS_TEST : PER_CLASS_TEST + PER_CLASS_VAL]] = 1
     return split
 
 

@@ -12,6 +12,7 @@ EXPECTED_DIGITS_SHA256 = "49e8c9e60909d90f2cfc6df7589b32bf1181e878faa9a2fde1951e
 
 # --- the bundled digits ---------------------------------------------------------------------
 
+
 def test_bundled_digits_file_has_the_recorded_checksum():
     digest = hashlib.sha256(digits_path().read_bytes()).hexdigest()
     assert digest == EXPECTED_DIGITS_SHA256 == DIGITS_SHA256
@@ -22,7 +23,9 @@ def test_bundled_file_holds_raw_pixel_counts():
     assert raw["images"].shape == (1797, 8, 8) and raw["images"].dtype == np.uint8
     assert raw["images"].max() == 16
     assert raw["labels"].shape == raw["split"].shape == (1797,)
-    assert np.array_equal(np.bincount(raw["labels"]), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    assert np.array_equal(
+        np.bincount(raw["labels"]), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    )
 
 
 def test_damaged_file_is_refused(monkeypatch, tmp_path):
@@ -41,7 +44,11 @@ def test_load_digits_shapes_dtypes_and_split_sizes():
         X, y = data[f"X_{part}"], data[f"y_{part}"]
         assert X.shape == (size, 1, 8, 8) and X.dtype == np.float64
         assert y.shape == (size,) and y.dtype == np.int64
-    assert (DIGITS_SPLIT_SIZES["train"], DIGITS_SPLIT_SIZES["val"], DIGITS_SPLIT_SIZES["test"]) == (1197, 300, 300)
+    assert (DIGITS_SPLIT_SIZES["train"], DIGITS_SPLIT_SIZES["val"], DIGITS_SPLIT_SIZES["test"]) == (
+        1197,
+        300,
+        300,
+    )
     assert data["mean_image"].shape == (1, 8, 8)
 
 
@@ -60,10 +67,14 @@ def test_scaling_and_training_mean_subtraction():
     np.testing.assert_allclose(data["X_train"].mean(axis=0), 0, atol=1e-12)
     for part in ("train", "val", "test"):
         pixels = (data[f"X_{part}"] + mean) * 16
-        np.testing.assert_allclose(pixels, np.round(pixels), atol=1e-9)  # counts 0..16, undone exactly
+        np.testing.assert_allclose(
+            pixels, np.round(pixels), atol=1e-9
+        )  # counts 0..16, undone exactly
         assert pixels.min() > -1e-9 and pixels.max() < 16 + 1e-9
     raw = load_raw_digits()
-    np.testing.assert_allclose(mean[0], raw["images"][raw["split"] == 0].mean(axis=0) / 16, rtol=1e-12)
+    np.testing.assert_allclose(
+        mean[0], raw["images"][raw["split"] == 0].mean(axis=0) / 16, rtol=1e-12
+    )
 
 
 def test_without_mean_subtraction():
@@ -127,7 +138,11 @@ class Py2Pickler(pickle._Pickler):
 
     def save_py2_str(self, obj):
         n = len(obj)
-        head = pickle.SHORT_BINSTRING + bytes([n]) if n < 256 else pickle.BINSTRING + struct.pack("<i", n)
+        head = (
+            pickle.SHORT_BINSTRING + bytes([n])
+            if n < 256
+            else pickle.BINSTRING + struct.pack("<i", n)
+        )
         self.write(head + obj)
         self.memoize(obj)
 
@@ -161,18 +176,31 @@ def py2_pickle(obj) -> bytes:
 
 def fake_batches(seed=0, n=PER_BATCH):
     rng = np.random.default_rng(seed)
-    return {name: (rng.integers(0, 256, size=(n, 3072), dtype=np.uint8), rng.integers(0, 10, size=n).tolist())
-            for name in BATCH_NAMES}
+    return {
+        name: (
+            rng.integers(0, 256, size=(n, 3072), dtype=np.uint8),
+            rng.integers(0, 10, size=n).tolist(),
+        )
+        for name in BATCH_NAMES
+    }
 
 
 def write_python_version(directory, batches, overrides=None):
     directory.mkdir(parents=True, exist_ok=True)
     for name, (data, labels) in batches.items():
-        content = {b"batch_label": f"{name} of 6".encode(), b"labels": labels, b"data": data,
-                   b"filenames": [f"img_{i}.png".encode() for i in range(len(labels))]}
+        content = {
+            b"batch_label": f"{name} of 6".encode(),
+            b"labels": labels,
+            b"data": data,
+            b"filenames": [f"img_{i}.png".encode() for i in range(len(labels))],
+        }
         payload = (overrides or {}).get(name) or py2_pickle(content)
         (directory / name).write_bytes(payload)
-    meta = {b"label_names": [c.encode() for c in CIFAR10_CLASSES], b"num_cases_per_batch": PER_BATCH, b"num_vis": 3072}
+    meta = {
+        b"label_names": [c.encode() for c in CIFAR10_CLASSES],
+        b"num_cases_per_batch": PER_BATCH,
+        b"num_vis": 3072,
+    }
     (directory / "batches.meta").write_bytes(py2_pickle(meta))
 
 
@@ -187,14 +215,21 @@ def write_binary_version(directory, batches):
 def expected_arrays(batches):
     X_train = np.concatenate([batches[n][0] for n in BATCH_NAMES[:5]]).reshape(-1, 3, 32, 32)
     y_train = np.concatenate([batches[n][1] for n in BATCH_NAMES[:5]])
-    return X_train, y_train, batches["test_batch"][0].reshape(-1, 3, 32, 32), np.array(batches["test_batch"][1])
+    return (
+        X_train,
+        y_train,
+        batches["test_batch"][0].reshape(-1, 3, 32, 32),
+        np.array(batches["test_batch"][1]),
+    )
 
 
 def test_the_py2_pickle_writer_matches_what_numpy_itself_reads():
     data = np.arange(2 * 3072, dtype=np.uint8).reshape(2, 3072)
     payload = py2_pickle({b"data": data, b"labels": [3, 4]})
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core is a compatibility alias now
+        warnings.simplefilter(
+            "ignore", DeprecationWarning
+        )  # numpy.core is a compatibility alias now
         trusted = pickle.loads(payload, encoding="bytes")
     np.testing.assert_array_equal(trusted[b"data"], data)
     assert safe_loads(payload)[b"labels"] == [3, 4]
@@ -204,10 +239,16 @@ def test_the_py2_pickle_writer_matches_what_numpy_itself_reads():
 @pytest.mark.parametrize("version", ["python", "binary"])
 def test_load_cifar10_reads_both_official_versions(tmp_path, version):
     batches = fake_batches()
-    writer, folder = {"python": (write_python_version, "cifar-10-batches-py"),
-                      "binary": (write_binary_version, "cifar-10-batches-bin")}[version]
+    writer, folder = {
+        "python": (write_python_version, "cifar-10-batches-py"),
+        "binary": (write_binary_version, "cifar-10-batches-bin"),
+    }[version]
     writer(tmp_path / folder, batches)
-    for root in (tmp_path, tmp_path / folder, str(tmp_path)):  # the parent or the batch directory itself
+    for root in (
+        tmp_path,
+        tmp_path / folder,
+        str(tmp_path),
+    ):  # the parent or the batch directory itself
         got = load_cifar10(root)
         for array, want in zip(got, expected_arrays(batches)):
             np.testing.assert_array_equal(array, want)
@@ -223,7 +264,9 @@ def test_binary_version_is_preferred_and_layout_can_be_forced(tmp_path):
     write_binary_version(tmp_path / "cifar-10-batches-bin", batches)
     write_python_version(tmp_path / "cifar-10-batches-py", fake_batches(seed=1))
     np.testing.assert_array_equal(load_cifar10(tmp_path)[0], expected_arrays(batches)[0])
-    np.testing.assert_array_equal(load_cifar10(tmp_path, layout="python")[0], expected_arrays(fake_batches(seed=1))[0])
+    np.testing.assert_array_equal(
+        load_cifar10(tmp_path, layout="python")[0], expected_arrays(fake_batches(seed=1))[0]
+    )
     with pytest.raises(ValueError, match="layout must be one of"):
         load_cifar10(tmp_path, layout="png")
 
@@ -242,8 +285,14 @@ def test_get_cifar10_data_splits_and_centres_like_cs231n(tmp_path):
     np.testing.assert_array_equal(data["y_test"], y_test[:7])
     assert data["X_train"].shape == (40, 3, 32, 32) and data["X_train"].dtype == np.float64
 
-    plain = get_cifar10_data(tmp_path, num_training=10, num_validation=5, num_test=5,
-                             subtract_mean=False, dtype=np.float32)
+    plain = get_cifar10_data(
+        tmp_path,
+        num_training=10,
+        num_validation=5,
+        num_test=5,
+        subtract_mean=False,
+        dtype=np.float32,
+    )
     assert plain["X_train"].dtype == np.float32 and np.all(plain["mean_image"] == 0)
     np.testing.assert_array_equal(plain["X_train"], X_train[:10].astype(np.float32))
 
@@ -251,14 +300,27 @@ def test_get_cifar10_data_splits_and_centres_like_cs231n(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"num_training": 50, "num_validation": 11}, ValueError,
-         "num_training \\+ num_validation = 50 \\+ 11 exceeds the 60 training images"),
-        ({"num_training": 5, "num_validation": 5, "num_test": 13}, ValueError, "num_test = 13 exceeds the 12 test images"),
+        (
+            {"num_training": 50, "num_validation": 11},
+            ValueError,
+            "num_training \\+ num_validation = 50 \\+ 11 exceeds the 60 training images",
+        ),
+        (
+            {"num_training": 5, "num_validation": 5, "num_test": 13},
+            ValueError,
+            "num_test = 13 exceeds the 12 test images",
+        ),
         ({"num_training": 0}, ValueError, "num_training must be a positive integer"),
-        ({"num_training": 5, "num_validation": 5, "num_test": 5, "dtype": np.uint8}, ValueError,
-         "dtype must be one of"),
-        ({"num_training": 5, "num_validation": 5, "num_test": 5, "subtract_mean": "no"}, TypeError,
-         "subtract_mean must be True or False"),
+        (
+            {"num_training": 5, "num_validation": 5, "num_test": 5, "dtype": np.uint8},
+            ValueError,
+            "dtype must be one of",
+        ),
+        (
+            {"num_training": 5, "num_validation": 5, "num_test": 5, "subtract_mean": "no"},
+            TypeError,
+            "subtract_mean must be True or False",
+        ),
     ],
 )
 def test_get_cifar10_data_validates_arguments(tmp_path, kwargs, error, message):
@@ -268,7 +330,10 @@ def test_get_cifar10_data_validates_arguments(tmp_path, kwargs, error, message):
 
 
 def test_no_batches_found(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no CIFAR-10 batches found under .*data_batch_1.bin or data_batch_1"):
+    with pytest.raises(
+        FileNotFoundError,
+        match="no CIFAR-10 batches found under .*data_batch_1.bin or data_batch_1",
+    ):
         load_cifar10(tmp_path)
     with pytest.raises(TypeError, match="root must be a path"):
         load_cifar10(3)
@@ -276,7 +341,9 @@ def test_no_batches_found(tmp_path):
 
 @pytest.mark.parametrize("version", ["python", "binary"])
 def test_missing_batch_is_named(tmp_path, version):
-    (write_python_version if version == "python" else write_binary_version)(tmp_path, fake_batches())
+    (write_python_version if version == "python" else write_binary_version)(
+        tmp_path, fake_batches()
+    )
     os.remove(tmp_path / ("data_batch_3" if version == "python" else "data_batch_3.bin"))
     with pytest.raises(FileNotFoundError, match="CIFAR-10 batch data_batch_3(.bin)? is missing"):
         load_cifar10(tmp_path)
@@ -286,7 +353,10 @@ def test_truncated_binary_batch_is_named(tmp_path):
     write_binary_version(tmp_path, fake_batches())
     path = tmp_path / "data_batch_4.bin"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(ValueError, match="data_batch_4.bin is corrupt: 36776 bytes is not a whole number of 3073-byte"):
+    with pytest.raises(
+        ValueError,
+        match="data_batch_4.bin is corrupt: 36776 bytes is not a whole number of 3073-byte",
+    ):
         load_cifar10(tmp_path)
 
 
@@ -295,8 +365,11 @@ def test_batch_with_fewer_images_is_named(tmp_path):
     data, labels = batches["data_batch_2"]
     batches["data_batch_2"] = (data[:-3], labels[:-3])
     write_binary_version(tmp_path, batches)
-    with pytest.raises(ValueError, match=r"same number of images \(12 in most here\); truncated or corrupt: "
-                                         r"data_batch_2 \(9 images\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"same number of images \(12 in most here\); truncated or corrupt: "
+        r"data_batch_2 \(9 images\)",
+    ):
         load_cifar10(tmp_path)
 
 
@@ -305,19 +378,32 @@ def test_label_out_of_range_is_named(tmp_path, version):
     batches = fake_batches()
     batches["test_batch"][1][5] = 10
     (write_python_version if version == "python" else write_binary_version)(tmp_path, batches)
-    with pytest.raises(ValueError, match="batch test_batch(.bin)? holds the label 10; labels must be in 0..9"):
+    with pytest.raises(
+        ValueError, match="batch test_batch(.bin)? holds the label 10; labels must be in 0..9"
+    ):
         load_cifar10(tmp_path)
 
 
 @pytest.mark.parametrize(
     "content, message",
     [
-        ({b"data": np.zeros((12, 3000), np.uint8), b"labels": [0] * 12},
-         r"'data' must be a uint8 array of shape \(N, 3072\); got uint8 array of shape \(12, 3000\)"),
-        ({b"data": np.zeros((12, 3072), np.int64), b"labels": [0] * 12}, "'data' must be a uint8 array"),
+        (
+            {b"data": np.zeros((12, 3000), np.uint8), b"labels": [0] * 12},
+            r"'data' must be a uint8 array of shape \(N, 3072\); got uint8 array of shape \(12, 3000\)",
+        ),
+        (
+            {b"data": np.zeros((12, 3072), np.int64), b"labels": [0] * 12},
+            "'data' must be a uint8 array",
+        ),
         ({b"data": np.zeros((12, 3072), np.uint8)}, r"lacks the key\(s\) \['labels'\]"),
-        ({b"data": np.zeros((12, 3072), np.uint8), b"labels": [0] * 11}, "has 12 images but 11 labels"),
-        ({b"data": np.zeros((12, 3072), np.uint8), b"labels": [b"cat"] * 12}, "'labels' must be a list of integers"),
+        (
+            {b"data": np.zeros((12, 3072), np.uint8), b"labels": [0] * 11},
+            "has 12 images but 11 labels",
+        ),
+        (
+            {b"data": np.zeros((12, 3072), np.uint8), b"labels": [b"cat"] * 12},
+            "'labels' must be a list of integers",
+        ),
         ([1, 2, 3], "must hold a dict; got list"),
     ],
 )
@@ -329,8 +415,12 @@ def test_malformed_python_batch_is_named(tmp_path, content, message):
 
 def test_truncated_pickle_is_named(tmp_path):
     payload = py2_pickle({b"data": fake_batches()["data_batch_1"][0], b"labels": [0] * PER_BATCH})
-    write_python_version(tmp_path, fake_batches(), overrides={"data_batch_1": payload[: len(payload) // 2]})
-    with pytest.raises(ValueError, match="CIFAR-10 batch data_batch_1 is corrupt: not a readable pickle"):
+    write_python_version(
+        tmp_path, fake_batches(), overrides={"data_batch_1": payload[: len(payload) // 2]}
+    )
+    with pytest.raises(
+        ValueError, match="CIFAR-10 batch data_batch_1 is corrupt: not a readable pickle"
+    ):
         load_cifar10(tmp_path)
 
 
@@ -353,7 +443,9 @@ class RunsAShellCommand:
 
 
 @pytest.mark.parametrize("protocol", ["python2", 2, pickle.HIGHEST_PROTOCOL])
-@pytest.mark.parametrize("payload_class, refused", [(OpensAFile, "open"), (RunsAShellCommand, "system")])
+@pytest.mark.parametrize(
+    "payload_class, refused", [(OpensAFile, "open"), (RunsAShellCommand, "system")]
+)
 def test_malicious_pickle_is_refused_without_running(tmp_path, payload_class, refused, protocol):
     marker = tmp_path / "pwned"
     if protocol == "python2":
@@ -361,8 +453,10 @@ def test_malicious_pickle_is_refused_without_running(tmp_path, payload_class, re
     else:  # a Python 3 pickle: str keys, so that the payload is the first global the reader meets
         evil = pickle.dumps({"data": payload_class(marker), "labels": []}, protocol=protocol)
     write_python_version(tmp_path / "cifar", fake_batches(), overrides={"data_batch_2": evil})
-    with pytest.raises(pickle.UnpicklingError,
-                       match=f"data_batch_2 refused: refusing to load the global [a-z_.]*{refused}:"):
+    with pytest.raises(
+        pickle.UnpicklingError,
+        match=f"data_batch_2 refused: refusing to load the global [a-z_.]*{refused}:",
+    ):
         load_cifar10(tmp_path / "cifar")
     assert not marker.exists()
 
@@ -414,5 +508,8 @@ def test_array_size_must_match_its_bytes():
     payload = py2_pickle({b"data": np.zeros((2, 4), np.uint8)})
     forged = payload.replace(b"K\x02K\x04\x86", b"K\x02K\x05\x86")  # claim shape (2, 5) for 8 bytes
     assert forged != payload
-    with pytest.raises(pickle.UnpicklingError, match=r"shape \(2, 5\) and dtype uint8 needs 10 bytes; the stream holds 8"):
+    with pytest.raises(
+        pickle.UnpicklingError,
+        match=r"shape \(2, 5\) and dtype uint8 needs 10 bytes; the stream holds 8",
+    ):
         safe_loads(forged)

@@ -24,7 +24,9 @@ def blobs(n_train=60, n_val=30, D=4, C=3, seed=2):
 
 
 def tiny_model(seed=0, dtype=np.float64):
-    return FullyConnectedNet([8], input_dim=4, num_classes=3, weight_scale=0.1, dtype=dtype, seed=seed)
+    return FullyConnectedNet(
+        [8], input_dim=4, num_classes=3, weight_scale=0.1, dtype=dtype, seed=seed
+    )
 
 
 def plain_sgd(w, dw, config):
@@ -34,13 +36,20 @@ def plain_sgd(w, dw, config):
 
 
 def make_solver(model=None, data=None, **kwargs):
-    settings = dict(update_rule=plain_sgd, optim_config={"learning_rate": 0.1}, batch_size=10,
-                    num_epochs=3, verbose=False, seed=0)
+    settings = dict(
+        update_rule=plain_sgd,
+        optim_config={"learning_rate": 0.1},
+        batch_size=10,
+        num_epochs=3,
+        verbose=False,
+        seed=0,
+    )
     settings.update(kwargs)
     return Solver(model or tiny_model(), data or blobs(), **settings)
 
 
 # --- training behaviour ---------------------------------------------------------------------
+
 
 def test_training_learns_and_records_histories():
     solver = make_solver(num_epochs=5)
@@ -102,20 +111,30 @@ class RecordingModel:
 
 def test_each_epoch_samples_without_replacement():
     N, batch = 23, 5
-    data = {"X_train": np.arange(N, dtype=float)[:, None], "y_train": np.zeros(N, dtype=int),
-            "X_val": np.zeros((4, 1)), "y_val": np.zeros(4, dtype=int)}
+    data = {
+        "X_train": np.arange(N, dtype=float)[:, None],
+        "y_train": np.zeros(N, dtype=int),
+        "X_val": np.zeros((4, 1)),
+        "y_val": np.zeros(4, dtype=int),
+    }
     model = RecordingModel()
-    Solver(model, data, update_rule=plain_sgd, batch_size=batch, num_epochs=3, verbose=False, seed=0).train()
+    Solver(
+        model, data, update_rule=plain_sgd, batch_size=batch, num_epochs=3, verbose=False, seed=0
+    ).train()
     assert len(model.seen) == 3 * (N // batch)
     for epoch in range(3):
-        rows = np.concatenate(model.seen[epoch * 4:(epoch + 1) * 4])
+        rows = np.concatenate(model.seen[epoch * 4 : (epoch + 1) * 4])
         assert len(rows) == len(set(rows.tolist())) == 20  # no row twice; 3 sit the epoch out
 
 
 def test_batch_larger_than_training_set_uses_all_of_it():
     model = RecordingModel()
-    data = {"X_train": np.arange(7, dtype=float)[:, None], "y_train": np.zeros(7, dtype=int),
-            "X_val": np.zeros((2, 1)), "y_val": np.zeros(2, dtype=int)}
+    data = {
+        "X_train": np.arange(7, dtype=float)[:, None],
+        "y_train": np.zeros(7, dtype=int),
+        "X_val": np.zeros((2, 1)),
+        "y_val": np.zeros(2, dtype=int),
+    }
     Solver(model, data, update_rule=plain_sgd, batch_size=100, num_epochs=2, verbose=False).train()
     assert [sorted(rows.tolist()) for rows in model.seen] == [list(range(7))] * 2
 
@@ -143,12 +162,14 @@ def test_learning_rate_decays_once_per_epoch():
         seen.append(config["learning_rate"])
         return w - config["learning_rate"] * dw, config
 
-    solver = make_solver(update_rule=rule, optim_config={"learning_rate": 0.1}, lr_decay=0.5, num_epochs=3)
+    solver = make_solver(
+        update_rule=rule, optim_config={"learning_rate": 0.1}, lr_decay=0.5, num_epochs=3
+    )
     solver.train()
     per_step = len(solver.model.params)  # the rule is called once per parameter and step
     per_epoch = per_step * (60 // 10)
     for epoch in range(3):
-        assert set(seen[epoch * per_epoch:(epoch + 1) * per_epoch]) == {0.1 * 0.5**epoch}
+        assert set(seen[epoch * per_epoch : (epoch + 1) * per_epoch]) == {0.1 * 0.5**epoch}
     for config in solver.optim_configs.values():
         assert config["learning_rate"] == pytest.approx(0.1 * 0.5**3, rel=1e-15)
 
@@ -170,8 +191,9 @@ def test_best_parameters_are_restored(tmp_path):
             return np.zeros_like(w), config
         return w - 0.1 * dw, config
 
-    solver = make_solver(update_rule=sabotage_after_two_epochs, num_epochs=4,
-                         checkpoint_name=tmp_path / "run")
+    solver = make_solver(
+        update_rule=sabotage_after_two_epochs, num_epochs=4, checkpoint_name=tmp_path / "run"
+    )
     solver.train()
     best_epoch = int(np.argmax(solver.val_acc_history))
     assert 1 <= best_epoch <= 2 and solver.val_acc_history[-1] < solver.best_val_acc
@@ -191,6 +213,7 @@ def test_train_again_continues_the_run():
 
 
 # --- divergence -----------------------------------------------------------------------------
+
 
 class NaNAfter:
     """A model whose loss turns NaN at a given step."""
@@ -236,15 +259,21 @@ def test_non_finite_gradient_is_caught():
 
 # --- checkpoints ----------------------------------------------------------------------------
 
+
 def test_checkpoint_round_trip(tmp_path):
     def momentum(w, dw, config):
         v = config.get("velocity", np.zeros_like(w))
         config["velocity"] = 0.9 * v - config["learning_rate"] * dw
         return w + config["velocity"], config
 
-    solver = make_solver(update_rule=momentum, lr_decay=0.9, num_epochs=2, checkpoint_name=str(tmp_path / "ck"))
+    solver = make_solver(
+        update_rule=momentum, lr_decay=0.9, num_epochs=2, checkpoint_name=str(tmp_path / "ck")
+    )
     solver.train()
-    assert sorted(os.listdir(tmp_path)) == ["ck_epoch_1.npz", "ck_epoch_2.npz"]  # no temporary files left
+    assert sorted(os.listdir(tmp_path)) == [
+        "ck_epoch_1.npz",
+        "ck_epoch_2.npz",
+    ]  # no temporary files left
 
     with np.load(tmp_path / "ck_epoch_2.npz", allow_pickle=False) as archive:
         assert "meta" in archive.files  # plain arrays only: readable without pickle
@@ -254,13 +283,21 @@ def test_checkpoint_round_trip(tmp_path):
     for name in fresh.params:
         np.testing.assert_array_equal(fresh.params[name], ckpt.params[name])
         np.testing.assert_array_equal(ckpt.best_params[name], solver.best_params[name])
-        np.testing.assert_array_equal(ckpt.optim_configs[name]["velocity"], solver.optim_configs[name]["velocity"])
-        assert ckpt.optim_configs[name]["learning_rate"] == solver.optim_configs[name]["learning_rate"]
+        np.testing.assert_array_equal(
+            ckpt.optim_configs[name]["velocity"], solver.optim_configs[name]["velocity"]
+        )
+        assert (
+            ckpt.optim_configs[name]["learning_rate"] == solver.optim_configs[name]["learning_rate"]
+        )
         assert fresh.params[name].dtype == solver.model.params[name].dtype
     assert ckpt.loss_history == solver.loss_history
     assert ckpt.train_acc_history == solver.train_acc_history
     assert ckpt.val_acc_history == solver.val_acc_history
-    assert (ckpt.epoch, ckpt.iteration, ckpt.best_val_acc) == (2, solver.iteration, solver.best_val_acc)
+    assert (ckpt.epoch, ckpt.iteration, ckpt.best_val_acc) == (
+        2,
+        solver.iteration,
+        solver.best_val_acc,
+    )
     assert ckpt.hyperparameters["update_rule"] == "momentum"
     assert ckpt.hyperparameters["lr_decay"] == 0.9 and ckpt.hyperparameters["seed"] == 0
     assert Solver.load_checkpoint is load_checkpoint
@@ -302,13 +339,19 @@ def test_load_checkpoint_refuses_a_mismatched_model(tmp_path):
     solver.save_checkpoint(tmp_path / "c.npz")
     wider = FullyConnectedNet([9], input_dim=4, num_classes=3, dtype=np.float64, seed=0)
     before = {k: v.copy() for k, v in wider.params.items()}
-    with pytest.raises(ValueError, match=r"'W1' has shape \(4, 8\).*the model's has shape \(4, 9\)"):
+    with pytest.raises(
+        ValueError, match=r"'W1' has shape \(4, 8\).*the model's has shape \(4, 9\)"
+    ):
         load_checkpoint(tmp_path / "c.npz", wider)
     for name in before:  # all or nothing
         np.testing.assert_array_equal(wider.params[name], before[name])
     with pytest.raises(ValueError, match="do not match the model's"):
-        load_checkpoint(tmp_path / "c.npz", FullyConnectedNet([8, 8], input_dim=4, num_classes=3, seed=0))
-    with pytest.raises(ValueError, match="dtype float64; the model's has shape \\(4, 8\\) and dtype float32"):
+        load_checkpoint(
+            tmp_path / "c.npz", FullyConnectedNet([8, 8], input_dim=4, num_classes=3, seed=0)
+        )
+    with pytest.raises(
+        ValueError, match="dtype float64; the model's has shape \\(4, 8\\) and dtype float32"
+    ):
         load_checkpoint(tmp_path / "c.npz", tiny_model(dtype=np.float32))
 
 
@@ -319,6 +362,7 @@ def test_load_checkpoint_refuses_other_npz_files(tmp_path):
 
 
 # --- accuracy and progress display ----------------------------------------------------------
+
 
 def test_check_accuracy_in_batches_and_on_a_subsample():
     class Oracle:
@@ -358,9 +402,13 @@ def test_print_every_adds_iteration_lines_and_verbose_false_is_silent(capsys):
 
 # --- validation -----------------------------------------------------------------------------
 
+
 def test_unknown_update_rule_lists_the_valid_names():
-    with pytest.raises(ValueError, match=r"update_rule must be one of \['adam', 'nesterov_momentum', "
-                                         r"'rmsprop', 'sgd', 'sgd_momentum'\] or a callable; got 'sdg'"):
+    with pytest.raises(
+        ValueError,
+        match=r"update_rule must be one of \['adam', 'nesterov_momentum', "
+        r"'rmsprop', 'sgd', 'sgd_momentum'\] or a callable; got 'sdg'",
+    ):
         make_solver(update_rule="sdg")
     with pytest.raises(TypeError, match="update_rule must be a name"):
         make_solver(update_rule=3)
@@ -379,18 +427,37 @@ def test_update_rules_by_name_train_the_model(rule):
     "change, error, message",
     [
         (lambda d: d.pop("y_val"), ValueError, r"data is missing the key\(s\) \['y_val'\]"),
-        (lambda d: d.update(y_train=d["y_train"][:-1]), ValueError,
-         r"data\['y_train'\] must have shape \(60,\), one label per row"),
-        (lambda d: d.update(X_train=d["X_train"].astype(int)), TypeError,
-         r"data\['X_train'\] must have a floating-point dtype"),
-        (lambda d: d.update(y_val=d["y_val"].astype(float)), TypeError,
-         r"data\['y_val'\] must be a NumPy array of integer labels; got dtype float64"),
-        (lambda d: d.update(X_val=d["X_val"][:, :3]), ValueError,
-         r"data\['X_val'\] examples must have the shape of data\['X_train'\] examples \(4,\); got \(3,\)"),
+        (
+            lambda d: d.update(y_train=d["y_train"][:-1]),
+            ValueError,
+            r"data\['y_train'\] must have shape \(60,\), one label per row",
+        ),
+        (
+            lambda d: d.update(X_train=d["X_train"].astype(int)),
+            TypeError,
+            r"data\['X_train'\] must have a floating-point dtype",
+        ),
+        (
+            lambda d: d.update(y_val=d["y_val"].astype(float)),
+            TypeError,
+            r"data\['y_val'\] must be a NumPy array of integer labels; got dtype float64",
+        ),
+        (
+            lambda d: d.update(X_val=d["X_val"][:, :3]),
+            ValueError,
+            r"data\['X_val'\] examples must have the shape of data\['X_train'\] examples \(4,\); got \(3,\)",
+        ),
         (lambda d: d.update(y_train=-d["y_train"] - 1), ValueError, r"class indices >= 0"),
-        (lambda d: d.update(X_train=d["X_train"][:0], y_train=d["y_train"][:0]), ValueError,
-         r"at least one example"),
-        (lambda d: d.update(X_val=list(d["X_val"])), TypeError, r"data\['X_val'\] must be a NumPy ndarray"),
+        (
+            lambda d: d.update(X_train=d["X_train"][:0], y_train=d["y_train"][:0]),
+            ValueError,
+            r"at least one example",
+        ),
+        (
+            lambda d: d.update(X_val=list(d["X_val"])),
+            TypeError,
+            r"data\['X_val'\] must be a NumPy ndarray",
+        ),
     ],
 )
 def test_data_validation(change, error, message):

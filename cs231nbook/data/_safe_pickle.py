@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 
 # plain numeric type codes only: no object ('O'), strings, datetimes or structured types
-_ALLOWED_TYPECODES = {
-    "b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8",
+_ALLOWED_TYPECODES = set("b1 i1 u1 i2 u2 i4 u4 i8 u8 f2 f4 f8".split())
+_RECONSTRUCT = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
 }
-_RECONSTRUCT = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")}
 
 
 class RefusedPickle(pickle.UnpicklingError):
@@ -63,7 +64,9 @@ class _DTypeSpec:
         if byteorder not in ("|", "<", ">", "="):
             raise RefusedPickle(f"unexpected dtype byte order {byteorder!r}")
         if any(part is not None for part in state[2:5]):  # sub-array, field names, fields
-            raise RefusedPickle("refusing a structured dtype: only plain numeric arrays are allowed")
+            raise RefusedPickle(
+                "refusing a structured dtype: only plain numeric arrays are allowed"
+            )
         self.byteorder = byteorder
 
     def to_numpy(self) -> np.dtype:

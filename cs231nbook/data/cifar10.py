@@ -33,7 +33,16 @@ from .. import _checks
 from ._safe_pickle import RefusedPickle, safe_loads
 
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 """Class names in label order (the official ``batches.meta``)."""
 
@@ -51,7 +60,11 @@ def _find_batches(root: Path, layout: str) -> tuple[Path, str]:
         for kind, first in (("binary", "data_batch_1.bin"), ("python", "data_batch_1")):
             if layout in ("auto", kind) and (directory / first).is_file():
                 return directory, kind
-    wanted = {"auto": "data_batch_1.bin or data_batch_1", "binary": "data_batch_1.bin", "python": "data_batch_1"}
+    wanted = {
+        "auto": "data_batch_1.bin or data_batch_1",
+        "binary": "data_batch_1.bin",
+        "python": "data_batch_1",
+    }
     raise FileNotFoundError(
         f"no CIFAR-10 batches found under {str(root)!r}: looked for {wanted[layout]} in "
         f"{', '.join(repr(str(c)) for c in candidates)}. Download and unpack the official "
@@ -77,17 +90,35 @@ def _read_python_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except RefusedPickle as error:
         raise RefusedPickle(f"CIFAR-10 batch {path.name} refused: {error}") from None
     except Exception as error:  # truncated or garbled streams fail in many ways
-        raise ValueError(f"CIFAR-10 batch {path.name} is corrupt: not a readable pickle ({error})") from None
+        raise ValueError(
+            f"CIFAR-10 batch {path.name} is corrupt: not a readable pickle ({error})"
+        ) from None
     if not isinstance(batch, dict):
         raise ValueError(f"CIFAR-10 batch {path.name} must hold a dict; got {type(batch).__name__}")
-    batch = {key.decode("latin-1") if isinstance(key, bytes) else key: value for key, value in batch.items()}
+    batch = {
+        key.decode("latin-1") if isinstance(key, bytes) else key: value
+        for key, value in batch.items()
+    }
     missing = [key for key in ("data", "labels") if key not in batch]
     if missing:
-        raise ValueError(f"CIFAR-10 batch {path.name} lacks the key(s) {missing}; got {sorted(map(str, batch))}")
+        raise ValueError(
+            f"CIFAR-10 batch {path.name} lacks the key(s) {missing}; got {sorted(map(str, batch))}"
+        )
     data, labels = batch["data"], batch["labels"]
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != PIXELS:
-        got = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
-        raise ValueError(f"CIFAR-10 batch {path.name}: 'data' must be a uint8 array of shape (N, {PIXELS}); got {got}")
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != PIXELS
+    ):
+        got = (
+            f"{data.dtype} array of shape {data.shape}"
+            if isinstance(data, np.ndarray)
+            else type(data).__name__
+        )
+        raise ValueError(
+            f"CIFAR-10 batch {path.name}: 'data' must be a uint8 array of shape (N, {PIXELS}); got {got}"
+        )
     if not isinstance(labels, (list, np.ndarray)) or not all(
         isinstance(label, (int, np.integer)) and not isinstance(label, bool) for label in labels
     ):
@@ -107,8 +138,13 @@ def _read_batch(directory: Path, name: str, kind: str) -> tuple[np.ndarray, np.n
     data, labels = (_read_binary_batch if kind == "binary" else _read_python_batch)(path)
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         bad = labels[(labels < 0) | (labels > 9)][0]
-        raise ValueError(f"CIFAR-10 batch {path.name} holds the label {int(bad)}; labels must be in 0..9")
-    return data.reshape(-1, *IMAGE_SHAPE), labels  # (n, 3072) -> (n, 3, 32, 32): rows are channel-major
+        raise ValueError(
+            f"CIFAR-10 batch {path.name} holds the label {int(bad)}; labels must be in 0..9"
+        )
+    return (
+        data.reshape(-1, *IMAGE_SHAPE),
+        labels,
+    )  # (n, 3072) -> (n, 3, 32, 32): rows are channel-major
 
 
 def load_cifar10(
@@ -222,12 +258,16 @@ def get_cifar10_data(
 
     parts = {
         "train": (X_train[:num_training], y_train[:num_training]),
-        "val": (X_train[num_training:num_training + num_validation],
-                y_train[num_training:num_training + num_validation]),
+        "val": (
+            X_train[num_training : num_training + num_validation],
+            y_train[num_training : num_training + num_validation],
+        ),
         "test": (X_test[:num_test], y_test[:num_test]),
     }
     # the mean is accumulated in float64 whatever the output dtype
-    mean_image = parts["train"][0].mean(axis=0, dtype=np.float64) if subtract_mean else np.zeros(IMAGE_SHAPE)
+    mean_image = (
+        parts["train"][0].mean(axis=0, dtype=np.float64) if subtract_mean else np.zeros(IMAGE_SHAPE)
+    )
     data: dict[str, np.ndarray] = {}
     for name, (X, y) in parts.items():
         centred = X.astype(dtype)

@@ -97,7 +97,9 @@ def load_digits(dtype=np.float64, subtract_mean: bool = True) -> dict[str, np.nd
         raise TypeError(f"subtract_mean must be True or False; got {subtract_mean!r}")
 
     raw = load_raw_digits()
-    images = (raw["images"].astype(np.float64) / MAX_PIXEL)[:, None, :, :]  # (1797, 8, 8) -> (1797, 1, 8, 8)
+    images = (raw["images"].astype(np.float64) / MAX_PIXEL)[
+        :, None, :, :
+    ]  # (1797, 8, 8) -> (1797, 1, 8, 8)
     labels = raw["labels"].astype(np.int64)
     parts = {"train": raw["split"] == 0, "val": raw["split"] == 1, "test": raw["split"] == 2}
 
