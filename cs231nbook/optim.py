@@ -29,7 +29,7 @@ rule                          hyperparameters (defaults) / state
 ============================  ==============================================================
 
 :data:`UPDATE_RULES` maps each name to its function, for code (such as
-:class:`cs231nbook.solver.Solver`) that picks a rule by name. The chapter *Update
+``cs231nbook.solver.Solver``) that picks a rule by name. The chapter *Update
 rules* derives each rule, in particular the change of variables behind the
 look-ahead form of Nesterov momentum.
 """
