@@ -1,6 +1,6 @@
 """Training checkpoints as plain ``.npz`` archives: no pickle, written atomically.
 
-A checkpoint written by :class:`cs231nbook.solver.Solver` holds
+A checkpoint written by ``cs231nbook.solver.Solver`` holds
 
 =================================  ==========================================================
 member                             content
@@ -19,7 +19,7 @@ member                             content
 Every member is an ordinary array, so ``np.load(path, allow_pickle=False)``
 opens a checkpoint and nothing in it can run code. The file is first written
 to a temporary file in the same directory and then moved over the target with
-:func:`os.replace`, so a crash mid-write never leaves a truncated checkpoint.
+``os.replace``, so a crash mid-write never leaves a truncated checkpoint.
 """
 
 from __future__ import annotations
@@ -43,18 +43,26 @@ class Checkpoint:
 
     Attributes
     ----------
-    params, best_params : dict of str to ndarray
-        The model's parameters at the epoch, and the best ones so far by
-        validation accuracy.
-    loss_history, train_acc_history, val_acc_history : list of float
-    epoch, iteration : int
-        Epochs and iterations completed when the checkpoint was written.
+    params : dict
+        Parameter name to array: the model's parameters at the end of the epoch.
+    best_params : dict
+        Likewise, the parameters with the best validation accuracy so far.
+    loss_history : list of float
+        One minibatch loss per iteration.
+    train_acc_history : list of float
+        Training accuracy at epoch 0 and after each epoch.
+    val_acc_history : list of float
+        Validation accuracy, likewise.
+    epoch : int
+        Epochs completed when the checkpoint was written.
+    iteration : int
+        Minibatch steps completed.
     best_val_acc : float
     hyperparameters : dict
         The Solver's settings (``update_rule``, ``optim_config``, ``lr_decay``,
         ``batch_size``, ``num_epochs``, ...), as JSON allows.
-    optim_configs : dict of str to dict
-        One update-rule config per parameter, state included, so that a run
+    optim_configs : dict
+        Parameter name to its update-rule config, state included, so that a run
         could continue exactly where it stopped.
     """
 
@@ -171,7 +179,7 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
     Parameters
     ----------
     path : str or path-like
-        A ``.npz`` file written by :class:`~cs231nbook.solver.Solver` (its
+        A ``.npz`` file written by ``cs231nbook.solver.Solver`` (its
         ``checkpoint_name`` option). Read with ``allow_pickle=False``.
     model : object with a ``params`` dict, optional
         If given, every entry of ``model.params`` is replaced by a copy of the

@@ -121,7 +121,7 @@ class Solver:
         ``X_val`` (N_val, ...), ``y_val`` (N_val,); other keys are ignored. The
         arrays are read, never modified.
     update_rule : str or callable, default 'sgd'
-        A name from :mod:`cs231nbook.optim` (``'sgd'``, ``'sgd_momentum'``,
+        A name from ``cs231nbook.optim`` (``'sgd'``, ``'sgd_momentum'``,
         ``'nesterov_momentum'``, ``'rmsprop'``, ``'adam'``), or any function
         ``rule(w, dw, config) -> (next_w, config)``.
     optim_config : dict, optional
@@ -139,7 +139,7 @@ class Solver:
         Likewise for validation; None (the default) uses the whole set.
     checkpoint_name : str or path-like, optional
         If given, after each epoch the state is saved to
-        ``f"{checkpoint_name}_epoch_{epoch}.npz"`` (see :mod:`cs231nbook.checkpoint`).
+        ``f"{checkpoint_name}_epoch_{epoch}.npz"`` (see ``cs231nbook.checkpoint``).
     print_every : int or None, default 10
         With ``verbose``, also print the minibatch loss every ``print_every``
         iterations (CS231n's progress lines); None prints only the one line per
@@ -157,16 +157,20 @@ class Solver:
     ----------
     loss_history : list of float
         The loss of every minibatch.
-    train_acc_history, val_acc_history : list of float
-        Accuracies before training (epoch 0) and after each epoch:
+    train_acc_history : list of float
+        Training accuracy before training (epoch 0) and after each epoch:
         ``num_epochs + 1`` entries after one call of :meth:`train`.
+    val_acc_history : list of float
+        Validation accuracy, likewise.
     best_val_acc : float
-    best_params : dict of str to ndarray
-        Copies of the parameters that reached ``best_val_acc`` (the earliest on a tie).
-    optim_configs : dict of str to dict
-        The update rule's config for each parameter.
-    epoch, iteration : int
-        Completed epochs and minibatch steps.
+    best_params : dict
+        Parameter name to a copy of the parameters that reached ``best_val_acc`` (the earliest on a tie).
+    optim_configs : dict
+        Parameter name to the update rule's config for that parameter.
+    epoch : int
+        Completed epochs.
+    iteration : int
+        Completed minibatch steps.
 
     Raises
     ------
@@ -446,7 +450,7 @@ class Solver:
         }
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write the current state to ``path`` (``.npz``, atomically); read it back with :func:`load_checkpoint`."""
+        """Write the current state to ``path`` (``.npz``, atomically); read it back with ``load_checkpoint``."""
         save_checkpoint(
             path,
             params=self.model.params,

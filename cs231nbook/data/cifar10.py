@@ -168,7 +168,7 @@ def load_cifar10(
     X_test : ndarray of shape (10000, 3, 32, 32), uint8
     y_test : ndarray of shape (10000,), int64
         Raw pixel values 0..255 and labels 0..9 (names in
-        :data:`CIFAR10_CLASSES`), in the files' order. Unlike CS231n's
+        ``CIFAR10_CLASSES``), in the files' order. Unlike CS231n's
         ``load_CIFAR10`` (float, (N, 32, 32, 3)), images are already NCHW and
         still uint8, a quarter of the memory; :func:`get_cifar10_data` does the
         conversion.
@@ -180,7 +180,7 @@ def load_cifar10(
     ValueError
         If a batch is corrupt: not whole images, wrong array shape or dtype,
         labels outside 0..9, or a different number of images than the others.
-    cs231nbook.data._safe_pickle.RefusedPickle
+    RefusedPickle
         (a ``pickle.UnpicklingError``) if a python-version batch names anything
         but NumPy's array reconstruction; nothing from the file is run.
     """

@@ -4,7 +4,7 @@
 Handwritten Digits" data set (E. Alpaydin and C. Kaynak, 1998; CC BY 4.0).
 Each pixel counts the set bits of a 4x4 block of a 32x32 bitmap, so it is an
 integer in 0..16. ``scripts/export_digits.py`` wrote ``digits.npz`` and
-documents where it came from; the file's SHA-256 is :data:`DIGITS_SHA256`.
+documents where it came from; the file's SHA-256 is ``DIGITS_SHA256``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def load_raw_digits() -> dict[str, np.ndarray]:
     Raises
     ------
     OSError
-        If the file is missing or its SHA-256 is not :data:`DIGITS_SHA256`
+        If the file is missing or its SHA-256 is not ``DIGITS_SHA256``
         (a damaged or replaced install).
     """
     raw = digits_path().read_bytes()
@@ -52,7 +52,7 @@ def load_raw_digits() -> dict[str, np.ndarray]:
 
 
 def load_digits(dtype=np.float64, subtract_mean: bool = True) -> dict[str, np.ndarray]:
-    r"""The digits, split, scaled and centred, in the dict :class:`~cs231nbook.solver.Solver` takes.
+    r"""The digits, split, scaled and centred, in the dict ``Solver`` takes.
 
     The split is fixed (stored in the file, so it never changes): stratified
     by class, 1,197 training, 300 validation and 300 test images, with 30
