@@ -34,11 +34,10 @@ class MaxPoolFastCache(NamedTuple):
 
 
 def tiles(H: int, W: int, pool_height: int, pool_width: int, stride: int) -> bool:
-    """Whether the windows tile the input: square, stride equal to the window, dividing ``H`` and ``W``.
-
-    Then every input pixel belongs to exactly one window.
+    """Whether the windows tile the input: square, at least 2x2, stride equal to the window,
+    dividing ``H`` and ``W``. Then every input pixel belongs to exactly one window.
     """
-    return pool_height == pool_width == stride and H % stride == 0 and W % stride == 0
+    return pool_height == pool_width == stride >= 2 and H % stride == 0 and W % stride == 0
 
 
 def _offset_view(a: np.ndarray, p: int, q: int, stride: int, H_out: int, W_out: int) -> np.ndarray:
@@ -47,15 +46,15 @@ def _offset_view(a: np.ndarray, p: int, q: int, stride: int, H_out: int, W_out: 
 
 
 def _max_tiled(x: np.ndarray, k: int) -> np.ndarray:
-    """Max over ``k x k`` tiles, one axis at a time, on reshaped views with long inner loops."""
+    """Max over ``k x k`` tiles (``k >= 2``), one axis at a time, on reshaped views with long inner loops."""
     N, C, H, W = x.shape
-    pairs = x.reshape(-1, k)  # (N*C*H*W_out, k): the k pixels of a tile row, side by side
-    row_max = pairs[:, 0].copy()  # (N*C*H*W_out,)
-    for q in range(1, k):
-        np.maximum(row_max, pairs[:, q], out=row_max)
-    rows = row_max.reshape(N * C * (H // k), k, W // k)  # (N*C*H_out, k, W_out): the k rows of a tile
-    out = rows[:, 0].copy()  # (N*C*H_out, W_out)
-    for p in range(1, k):
+    tile_rows = x.reshape(-1, k)  # (N*C*H*W_out, k): the k pixels of each tile row
+    row_max = np.maximum(tile_rows[:, 0], tile_rows[:, 1])  # (N*C*H*W_out,)
+    for q in range(2, k):
+        np.maximum(row_max, tile_rows[:, q], out=row_max)
+    rows = row_max.reshape(N * C * (H // k), k, W // k)  # (N*C*H_out, k, W_out): a tile's row maxima
+    out = np.maximum(rows[:, 0], rows[:, 1])  # (N*C*H_out, W_out)
+    for p in range(2, k):
         np.maximum(out, rows[:, p], out=out)
     return out.reshape(N, C, H // k, W // k)
 
@@ -132,46 +131,97 @@ def max_pool_backward_fast(dout: np.ndarray, cache: MaxPoolFastCache) -> np.ndar
 
     Notes
     -----
-    The offsets are visited in row-major order. Offset ``(p, q)`` *hits* a
-    window when its entry equals the window's maximum and no earlier offset hit
-    that window, so each window routes its gradient to exactly one entry, the
-    first maximum in row-major order: the tie rule of
-    :func:`~cs231nbook.layers.max_pool_backward_naive` (and of ``np.argmax``).
-    A NaN counts as equal to a NaN maximum, as ``np.argmax`` treats it.
-    When the windows tile the input, each offset view is written once
-    (``dout * hit``); otherwise the views overlap and are added to.
+    Ties go to the first maximum of a window in row-major order, as in
+    :func:`~cs231nbook.layers.max_pool_backward_naive` (and ``np.argmax``); a
+    NaN is the maximum of its window.
+
+    *Tiling windows* (:func:`tiles`): the arg-max is found one axis at a time.
+    Along the width, the first maximum of each row of a tile (a strict ``>``
+    keeps the earlier entry on ties); then, along the height, the first row
+    whose maximum is the tile's. Top row first, then left to right within it:
+    row-major order. The gradient is routed back the same way, as
+    ``dout * mask`` on reshaped views with long inner loops.
+
+    *Other windows*: the offsets ``(p, q)`` are visited in row-major order;
+    offset ``(p, q)`` claims a window when its entry equals the window's
+    maximum and no earlier offset has claimed it. Overlapping windows add
+    their gradients.
     """
     x, out, ph, pw, stride = cache
     N, C, H, W = x.shape
-    _, _, H_out, W_out = out.shape
     _checks.float_array("dout", dout, ndim=4)
     _checks.same_shape("dout", dout, out.shape, "the shape of the forward output")
     dout = dout.astype(x.dtype, copy=False)
+    has_nan = bool(np.isnan(out).any())
+    route = _route_product if np.isfinite(dout).all() else _route_select
+    if tiles(H, W, ph, pw, stride):
+        return _backward_tiled(x, dout, stride, has_nan, route)
+    return _backward_general(x, out, dout, ph, pw, stride, has_nan, route)
 
-    nan_max = np.isnan(out)
-    has_nan = bool(nan_max.any())
-    # dout * hit is the fastest selection, but inf * 0 = nan would leak into
-    # the entries that are not the maximum; np.where is exact for any dout.
-    finite = bool(np.isfinite(dout).all())
-    tiled = tiles(H, W, ph, pw, stride)
-    dx = np.empty_like(x) if tiled else np.zeros_like(x)
-    taken = np.zeros(out.shape, dtype=bool)  # windows whose arg-max an earlier offset already claimed
+
+def _route_product(values: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
+    """``out = values where mask else 0``, as a product: branch-free, fast, exact for finite values."""
+    np.multiply(values, mask, out=out)
+
+
+def _route_select(values: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
+    """``out = values where mask else 0`` for any values (``inf * 0`` would give NaN)."""
+    out[...] = np.where(mask, values, 0)
+
+
+def _first_max(views: list[np.ndarray], has_nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Element-wise maximum of two or more same-shaped arrays, and the index of the first
+    array holding it (uint8). A NaN counts as larger than any number (the first NaN wins),
+    as for ``np.argmax``."""
+    best, index = views[0], None
+    for k, v in enumerate(views[1:], start=1):
+        better = v > best  # strict: on a tie the earlier array keeps it
+        if has_nan:
+            better |= np.isnan(v) & ~np.isnan(best)
+        if index is None:
+            index = better.view(np.uint8)  # 1 where the second array wins, else 0
+            best = np.maximum(best, v)  # a new array; propagates NaN, like np.max
+        else:
+            # Set index to k where better. Every index so far is below k, so a maximum
+            # does it, branch-free (a masked assignment is several times slower).
+            np.maximum(index, better.view(np.uint8) * np.uint8(k), out=index)
+            np.maximum(best, v, out=best)
+    return best, index
+
+
+def _backward_tiled(x, dout, k, has_nan, route) -> np.ndarray:
+    N, C, H, W = x.shape
+    tile_rows = x.reshape(-1, k)  # (N*C*H*W_out, k): the k pixels of each tile row
+    row_max, q_star = _first_max([tile_rows[:, q] for q in range(k)], has_nan)  # (N*C*H*W_out,)
+    rows = row_max.reshape(N * C * (H // k), k, W // k)  # (N*C*H_out, k, W_out): a tile's row maxima
+    _, p_star = _first_max([rows[:, p] for p in range(k)], has_nan)  # (N*C*H_out, W_out)
+    d = dout.reshape(N * C * (H // k), W // k)  # (N*C*H_out, W_out)
+    d_rows = np.empty(rows.shape, dtype=x.dtype)  # gradient of the row maxima
+    for p in range(k):
+        route(d, p_star == p, d_rows[:, p])
+    d_rows = d_rows.reshape(-1)  # (N*C*H*W_out,)
+    dx = np.empty_like(x)
+    dx_rows = dx.reshape(-1, k)  # (N*C*H*W_out, k)
+    for q in range(k):
+        route(d_rows, q_star == q, dx_rows[:, q])
+    return dx
+
+
+def _backward_general(x, out, dout, ph, pw, stride, has_nan, route) -> np.ndarray:
+    _, _, H_out, W_out = out.shape
+    nan_max = np.isnan(out) if has_nan else None
+    dx = np.zeros_like(x)
+    taken = np.zeros(out.shape, dtype=bool)  # windows whose arg-max an earlier offset claimed
     hit = np.empty(out.shape, dtype=bool)
+    share = np.empty(out.shape, dtype=x.dtype)
     for p in range(ph):
         for q in range(pw):
             entry = _offset_view(x, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
-            target = _offset_view(dx, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
             np.equal(entry, out, out=hit)
             if has_nan:
                 hit |= np.isnan(entry) & nan_max
             hit &= ~taken
             taken |= hit
-            if tiled and finite:
-                np.multiply(dout, hit, out=target)
-            elif tiled:
-                target[...] = np.where(hit, dout, 0)
-            elif finite:
-                target += dout * hit
-            else:
-                target += np.where(hit, dout, 0)
+            route(dout, hit, share)
+            _offset_view(dx, p, q, stride, H_out, W_out)[...] += share  # overlapping windows add up
     return dx
