@@ -141,10 +141,8 @@ def _read_batch(directory: Path, name: str, kind: str) -> tuple[np.ndarray, np.n
         raise ValueError(
             f"CIFAR-10 batch {path.name} holds the label {int(bad)}; labels must be in 0..9"
         )
-    return (
-        data.reshape(-1, *IMAGE_SHAPE),
-        labels,
-    )  # (n, 3072) -> (n, 3, 32, 32): rows are channel-major
+    images = data.reshape(-1, *IMAGE_SHAPE)  # (n, 3072) -> (n, 3, 32, 32): rows are channel-major
+    return images, labels
 
 
 def load_cifar10(
