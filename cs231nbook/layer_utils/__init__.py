@@ -2,7 +2,7 @@
 
 ``from cs231nbook.layer_utils import affine_relu_forward`` works as in CS231n;
 the fully-connected sandwiches live in ``affine.py``, the convolutional ones in
-``conv.py``.
+``conv.py`` and the batch-normalized convolutional ones in ``conv_norm.py``.
 """
 
 from .affine import AffineReluCache, affine_relu_backward, affine_relu_forward
@@ -21,6 +21,14 @@ from .conv import (
     conv_relu_forward,
     conv_relu_pool_backward,
     conv_relu_pool_forward,
+)
+from .conv_norm import (
+    ConvBatchNormReluCache,
+    ConvBatchNormReluPoolCache,
+    conv_bn_relu_backward,
+    conv_bn_relu_forward,
+    conv_bn_relu_pool_backward,
+    conv_bn_relu_pool_forward,
 )
 
 __all__ = [
@@ -41,4 +49,11 @@ __all__ = [
     "conv_relu_forward",
     "conv_relu_pool_backward",
     "conv_relu_pool_forward",
+    # batch-normalized convolutional sandwiches
+    "ConvBatchNormReluCache",
+    "ConvBatchNormReluPoolCache",
+    "conv_bn_relu_backward",
+    "conv_bn_relu_forward",
+    "conv_bn_relu_pool_backward",
+    "conv_bn_relu_pool_forward",
 ]
