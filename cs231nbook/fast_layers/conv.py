@@ -164,7 +164,7 @@ def conv_backward_fast(
     w_rows = w.reshape(F, g.K).astype(dtype, copy=False)  # (F, C*HH*WW)
 
     dx = np.empty(x.shape, dtype=x.dtype)
-    dw_rows = np.zeros((F, g.K), dtype=dtype)
+    dw_cols = np.zeros((g.K, F), dtype=dtype)  # the filter gradient, transposed (see below)
     flat, cols_buffer = g.buffers()
     # dout of a chunk, laid out like the forward product (F, n, H_out, W_row). Its
     # junk columns (wide rows, stride 1) are zero and never written, so they send
@@ -178,10 +178,12 @@ def conv_backward_fast(
         d = dout_rows[:, :n]  # (F, n, H_out, W_row)
         d[..., :W_out] = dout[sl].transpose(1, 0, 2, 3)  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
         d = d.reshape(F, n * g.M)  # (F, n*M)
-        dw_rows += d @ cols.T  # (F, n*M) @ (n*M, K) -> (F, K)
+        # cols @ d.T rather than d @ cols.T: the same numbers, transposed, and OpenBLAS
+        # runs this orientation about 1.3x faster (measured, float32).
+        dw_cols += cols @ d.T  # (K, n*M) @ (n*M, F) -> (K, F)
         dcols = np.matmul(w_rows.T, d, out=dcols_buffer[:, : n * g.M])  # (K, F) @ (F, n*M) -> (K, n*M)
         dx_flat = _columns.flat_col2im(dcols, g.H_pad, g.W_pad, HH, WW, stride, dflat[:, :n])  # (C, n, L)
         _columns.from_flat(dx_flat, pad, H, W, dx[sl])
-    dw = dw_rows.reshape(w.shape).astype(w.dtype, copy=False)  # (F, C, HH, WW)
+    dw = dw_cols.T.reshape(w.shape).astype(w.dtype, copy=False)  # (K, F) -> (F, K) -> (F, C, HH, WW)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, dw, db
