@@ -1,5 +1,13 @@
 """Models that follow the CS231n contract (``params`` dict, ``loss(X, y=None)``)."""
 
+from .cnn import DeepConvNet, ThreeLayerConvNet
 from .fc_net import FullyConnectedNet, TwoLayerNet
+from .kaiming import kaiming_initializer
 
-__all__ = ["FullyConnectedNet", "TwoLayerNet"]
+__all__ = [
+    "DeepConvNet",
+    "FullyConnectedNet",
+    "ThreeLayerConvNet",
+    "TwoLayerNet",
+    "kaiming_initializer",
+]
