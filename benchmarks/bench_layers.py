@@ -397,7 +397,8 @@ def main(argv=None) -> int:
         report["torch"] = bench_against_torch(rounds, (1, 2), (np.float32, np.float64))
         report["targets"] = targets(report["torch"])
     print("memory:", flush=True)
-    report["memory"] = bench_memory()
+    with threadpool_limits(limits=1):
+        report["memory"] = bench_memory()
     text = markdown(report)
     print()
     print(text)
