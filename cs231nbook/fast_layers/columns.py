@@ -146,9 +146,15 @@ def flat_col2im(cols: np.ndarray, H_pad: int, W_pad: int, HH: int, WW: int, stri
     blocks = cols.reshape(C, HH, WW, n, H_out, W_row)  # (C, HH, WW, n, H_out, W_row)
     if stride == 1:
         blocks = blocks.reshape(C, HH, WW, n, H_out * W_row)  # (C, HH, WW, n, H_out*W_row)
-    out.fill(0)
+        # Offset (0, 0) covers the start of every image: copy it instead of adding it to zeros.
+        out[:, :, : H_out * W_row] = blocks[:, 0, 0]
+        out[:, :, H_out * W_row:] = 0
+    else:
+        out.fill(0)
     for p in range(HH):
         for q in range(WW):
+            if stride == 1 and p == q == 0:
+                continue
             target = offset_view(out, W_pad, stride, H_out, W_row, p, q)
             target += blocks[:, p, q]
     return out

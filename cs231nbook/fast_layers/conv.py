@@ -170,6 +170,7 @@ def conv_backward_fast(
     # junk columns (wide rows, stride 1) are zero and never written, so they send
     # nothing back.
     dout_rows = np.zeros((F, g.per_chunk, H_out, g.W_row), dtype=dtype)
+    db_sum = np.zeros(F, dtype=dtype)
     dcols_buffer = np.empty((g.K, g.per_chunk * g.M), dtype=dtype)
     dflat = np.empty((C, g.per_chunk, g.L), dtype=dtype)
     for sl in _columns.chunks(N, g.per_chunk):
@@ -178,6 +179,7 @@ def conv_backward_fast(
         d = dout_rows[:, :n]  # (F, n, H_out, W_row)
         d[..., :W_out] = dout[sl].transpose(1, 0, 2, 3)  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
         d = d.reshape(F, n * g.M)  # (F, n*M)
+        db_sum += d.sum(axis=1)  # contiguous rows: faster than dout.sum(axis=(0, 2, 3))
         # cols @ d.T rather than d @ cols.T: the same numbers, transposed, and OpenBLAS
         # runs this orientation about 1.3x faster (measured, float32).
         dw_cols += cols @ d.T  # (K, n*M) @ (n*M, F) -> (K, F)
@@ -185,5 +187,5 @@ def conv_backward_fast(
         dx_flat = _columns.flat_col2im(dcols, g.H_pad, g.W_pad, HH, WW, stride, dflat[:, :n])  # (C, n, L)
         _columns.from_flat(dx_flat, pad, H, W, dx[sl])
     dw = dw_cols.T.reshape(w.shape).astype(w.dtype, copy=False)  # (K, F) -> (F, K) -> (F, C, HH, WW)
-    db = dout.sum(axis=(0, 2, 3))  # (F,)
+    db = db_sum.astype(dout.dtype, copy=False)  # (F,)
     return dx, dw, db
