@@ -8,6 +8,9 @@ member                             content
 ``params/<name>``                  the model's parameters at the end of the epoch
 ``best_params/<name>``             the parameters with the best validation accuracy so far
 ``optim/<name>/<key>``             array state of the update rule (velocity, m, v, cache)
+``state/<key>``                    the model's non-trained state (see :func:`model_state`):
+                                   batch-norm running statistics, at the end of the epoch
+``best_state/<key>``               the same state as it was with the best parameters
 ``loss_history``                   float64, one minibatch loss per iteration
 ``train_acc_history``              float64, one accuracy per evaluation (epoch 0 included)
 ``val_acc_history``                float64, likewise
@@ -64,6 +67,9 @@ class Checkpoint:
     optim_configs : dict
         Parameter name to its update-rule config, state included, so that a run
         could continue exactly where it stopped.
+    state, best_state : dict
+        The model's non-trained state (:func:`model_state`) at the end of the
+        epoch and with the best parameters; empty for models without any.
     """
 
     params: dict[str, np.ndarray]
@@ -76,6 +82,39 @@ class Checkpoint:
     best_val_acc: float
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     optim_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+    best_state: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def model_state(model: Any) -> dict[str, np.ndarray]:
+    """Copies of what a model keeps besides ``params``: its batch-norm running statistics.
+
+    Models with normalization layers (``FullyConnectedNet``, ``DeepConvNet``)
+    hold one ``bn_param`` dict per layer in ``model.bn_params``; the running
+    mean and variance in them are learned during training but are not
+    parameters, so the Solver and checkpoints must carry them along with the
+    parameters they belong to. Keys are ``"bn_params.<layer>.<name>"``.
+    """
+    state = {}
+    for i, param in enumerate(getattr(model, "bn_params", None) or []):
+        for key in ("running_mean", "running_var"):
+            if isinstance(param, Mapping) and key in param:
+                state[f"bn_params.{i}.{key}"] = np.array(param[key], copy=True)
+    return state
+
+
+def load_state_into(model: Any, state: Mapping[str, np.ndarray]) -> None:
+    """Write copies of a :func:`model_state` dict back into ``model.bn_params``."""
+    bn_params = getattr(model, "bn_params", None) or []
+    for key, value in state.items():
+        _, index, name = key.split(".", 2)
+        index = int(index)
+        if index >= len(bn_params):
+            raise ValueError(
+                f"the state entry {key!r} names layer {index}, but the model has "
+                f"{len(bn_params)} bn_params"
+            )
+        bn_params[index][name] = np.array(value, copy=True)
 
 
 def _json_scalar(value: Any) -> Any:
@@ -112,6 +151,8 @@ def save_checkpoint(
     iteration: int,
     best_val_acc: float,
     hyperparameters: Mapping[str, Any],
+    state: Mapping[str, np.ndarray] | None = None,
+    best_state: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Write a checkpoint to ``path`` atomically (see the module docstring for the layout).
 
@@ -126,6 +167,9 @@ def save_checkpoint(
         arrays[f"params/{_check_name(name, 'parameter')}"] = np.asarray(value)
     for name, value in best_params.items():
         arrays[f"best_params/{_check_name(name, 'parameter')}"] = np.asarray(value)
+    for prefix, entries in (("state", state), ("best_state", best_state)):
+        for key, value in (entries or {}).items():
+            arrays[f"{prefix}/{_check_name(key, 'state')}"] = np.asarray(value)
     optim_scalars: dict[str, dict[str, Any]] = {}
     for name, config in optim_configs.items():
         optim_scalars[name] = {}
@@ -184,8 +228,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
     model : object with a ``params`` dict, optional
         If given, every entry of ``model.params`` is replaced by a copy of the
         checkpoint's parameter of the same name, after checking that the names,
-        shapes and dtypes all match (nothing is changed if any does not). To load
-        the best parameters instead, assign ``checkpoint.best_params`` yourself.
+        shapes and dtypes all match (nothing is changed if any does not), and
+        the batch-norm running statistics are restored too. To load the best
+        parameters instead, use ``load_params_into(model, checkpoint.best_params)``
+        and ``load_state_into(model, checkpoint.best_state)``.
 
     Returns
     -------
@@ -233,6 +279,13 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
             _, param, key = name.split("/", 2)
             optim_configs.setdefault(param, {})[key] = value
 
+    def with_prefix(prefix: str) -> dict[str, np.ndarray]:
+        return {
+            name[len(prefix) + 1 :]: value
+            for name, value in members.items()
+            if name.startswith(prefix + "/")
+        }
+
     checkpoint = Checkpoint(
         params=params,
         best_params=best,
@@ -244,9 +297,12 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
         best_val_acc=float(meta["best_val_acc"]),
         hyperparameters=meta["hyperparameters"],
         optim_configs=optim_configs,
+        state=with_prefix("state"),
+        best_state=with_prefix("best_state"),
     )
     if model is not None:
         load_params_into(model, params)
+        load_state_into(model, checkpoint.state)
     return checkpoint
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, load_state_into, model_state, save_checkpoint
 
 __all__ = ["Solver", "TrainingDivergedError", "load_checkpoint"]
 
@@ -165,6 +165,10 @@ class Solver:
     best_val_acc : float
     best_params : dict
         Parameter name to a copy of the parameters that reached ``best_val_acc`` (the earliest on a tie).
+    best_state : dict
+        The model's batch-norm running statistics at that moment (see
+        :func:`cs231nbook.checkpoint.model_state`), restored with ``best_params``
+        at the end of training so that test mode uses statistics that match them.
     optim_configs : dict
         Parameter name to the update rule's config for that parameter.
     epoch : int
@@ -245,6 +249,7 @@ class Solver:
         self.iteration = 0
         self.best_val_acc = -math.inf
         self.best_params: dict[str, np.ndarray] = {}
+        self.best_state: dict[str, np.ndarray] = {}
         self.loss_history: list[float] = []
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
@@ -367,6 +372,8 @@ class Solver:
         if val_acc > self.best_val_acc:
             self.best_val_acc = val_acc
             self.best_params = {name: w.copy() for name, w in self.model.params.items()}
+            # batch-norm running statistics belong to the parameters they were gathered with
+            self.best_state = model_state(self.model)
         if self.checkpoint_name is not None and self.epoch > 0:
             self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
         if self.verbose:
@@ -416,6 +423,7 @@ class Solver:
 
         for name, w in self.best_params.items():
             self.model.params[name] = w.copy()
+        load_state_into(self.model, self.best_state)
 
     def _decay_learning_rate(self) -> None:
         if self.lr_decay == 1.0:
@@ -463,6 +471,8 @@ class Solver:
             iteration=self.iteration,
             best_val_acc=self.best_val_acc,
             hyperparameters=self.hyperparameters(),
+            state=model_state(self.model),
+            best_state=self.best_state,
         )
 
     load_checkpoint = staticmethod(load_checkpoint)

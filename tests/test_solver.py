@@ -496,3 +496,40 @@ def test_data_is_not_modified():
     make_solver(data=data).train()
     for key in data:
         np.testing.assert_array_equal(data[key], copies[key])
+
+
+def test_best_running_statistics_are_restored_with_the_best_params(tmp_path):
+    # Batch-norm running statistics are model state outside params; restoring only the
+    # best params would pair them with statistics gathered by later parameters.
+    from cs231nbook.checkpoint import load_checkpoint, model_state
+    from cs231nbook.classifiers import FullyConnectedNet
+
+    rng = np.random.default_rng(0)
+    data = {
+        "X_train": rng.standard_normal((60, 6)),
+        "y_train": rng.integers(3, size=60),
+        "X_val": rng.standard_normal((20, 6)),
+        "y_val": rng.integers(3, size=20),
+    }
+    model = FullyConnectedNet([8], input_dim=6, num_classes=3, normalization="batchnorm",
+                              weight_scale=0.5, dtype=np.float64, seed=0)
+    solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 0.5},
+                    batch_size=20, num_epochs=6, verbose=False, seed=0,
+                    checkpoint_name=tmp_path / "bn")
+    solver.train()
+    assert solver.best_state  # the model has running statistics to remember
+    best_epoch = int(np.argmax(solver.val_acc_history))
+    assert best_epoch < solver.epoch, "the test needs a best epoch before the last one"
+    restored = model_state(model)
+    for key, value in solver.best_state.items():
+        np.testing.assert_array_equal(restored[key], value)
+    # the checkpoint of the best epoch stored the same statistics, and loading puts them back
+    checkpoint = load_checkpoint(tmp_path / f"bn_epoch_{best_epoch}.npz")
+    for key, value in solver.best_state.items():
+        np.testing.assert_array_equal(checkpoint.state[key], value)
+    fresh = FullyConnectedNet([8], input_dim=6, num_classes=3, normalization="batchnorm",
+                              dtype=np.float64, seed=1)
+    fresh.loss(data["X_train"][:4], data["y_train"][:4])  # creates its running statistics
+    load_checkpoint(tmp_path / f"bn_epoch_{best_epoch}.npz", fresh)
+    for key, value in checkpoint.state.items():
+        np.testing.assert_array_equal(model_state(fresh)[key], value)
