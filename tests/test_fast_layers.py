@@ -194,6 +194,22 @@ def test_conv_fast_against_torch():
         np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_conv_caches_are_interchangeable_and_empty_batches_work():
+    x, w, b, draw = conv_inputs((2, 3, 6, 5), (4, 3, 3, 3), np.float64, seed=12)
+    conv_param = {"stride": 1, "pad": 1}
+    out, cache_fast = conv_forward_fast(x, w, b, conv_param)
+    _, cache_naive = conv_forward_naive(x, w, b, conv_param)
+    dout = draw(out.shape)
+    for g_a, g_b in zip(conv_backward_naive(dout, cache_fast), conv_backward_fast(dout, cache_naive)):
+        assert rel_error(g_a, g_b) < 1e-9
+    out0, cache0 = conv_forward_fast(x[:0], w, b, conv_param)
+    assert out0.shape == (0, 4, 6, 5)
+    dx0, dw0, db0 = conv_backward_fast(out0, cache0)
+    assert dx0.shape == (0, 3, 6, 5) and not dw0.any() and not db0.any()
+    pooled, pool_cache = max_pool_forward_fast(x[:0], {"pool_height": 2, "pool_width": 1, "stride": 1})
+    assert pooled.shape == (0, 3, 5, 5) and max_pool_backward_fast(pooled, pool_cache).shape == (0, 3, 6, 5)
+
+
 def test_conv_fast_mixed_dtypes_follow_the_naive_layer():
     x, w, b, draw = conv_inputs((2, 2, 5, 5), (3, 2, 3, 3), np.float32)
     w = w.astype(np.float64)

@@ -35,7 +35,7 @@ class _Geometry:
         self.K = C * HH * WW  # rows of the column matrix
         self.M = self.H_out * self.W_row  # columns per image (wide rows for stride 1)
         self.L = _columns.flat_length(self.H_pad, self.W_pad, WW, stride)
-        self.per_chunk = min(N, _columns.images_per_chunk(self.K * self.M * dtype.itemsize))
+        self.per_chunk = max(1, min(N, _columns.images_per_chunk(self.K * self.M * dtype.itemsize)))
         self.dtype = dtype
 
     def im2col(self, x_chunk: np.ndarray, flat: np.ndarray, cols: np.ndarray) -> np.ndarray:
