@@ -6,10 +6,12 @@ Same signatures, checks and results as
 whole gradient goes to the first maximum of a window in row-major order) and
 NaN handling (a NaN is its window's maximum).
 
-Both passes loop over the ``pool_height * pool_width`` offsets of a window,
-never over windows: for offset ``(p, q)``, the strided view
-``x[:, :, p::stride, q::stride]`` (cut to ``H_out x W_out``) holds that entry of
-every window at once.
+No loop runs over windows. When ``k x k`` windows with stride ``k`` tile the
+input (the usual 2x2 pooling), the maximum and its position are found one axis
+at a time on reshaped views of the whole batch. Otherwise the passes loop over
+the ``pool_height * pool_width`` offsets of a window: for offset ``(p, q)``,
+the strided view ``x[:, :, p::stride, q::stride]`` (cut to ``H_out x W_out``)
+holds that entry of every window at once.
 """
 
 from __future__ import annotations
