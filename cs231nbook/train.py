@@ -101,26 +101,67 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=["fc", "threelayer", "deep"], default="threelayer",
-                       help="fully-connected net, three-layer conv net or VGG-style deep conv net")
-    model.add_argument("--hidden-dims", type=_positive_int, nargs="+", default=[100, 100],
-                       metavar="D", help="fc: widths of the hidden layers")
-    model.add_argument("--num-filters", type=_positive_int, nargs="+", default=None, metavar="F",
-                       help="threelayer: one filter count (default 32); deep: one per conv layer "
-                            "(default 16 32 64)")
-    model.add_argument("--filter-size", type=_positive_int, default=3,
-                       help="threelayer: odd filter size (stride 1, size-preserving pad)")
-    model.add_argument("--hidden-dim", type=_positive_int, default=100,
-                       help="threelayer: width of the hidden affine layer")
-    model.add_argument("--max-pools", type=_nonnegative_int, nargs="*", default=None, metavar="I",
-                       help="deep: indices (from 0) of the conv layers followed by a 2x2 max "
-                            "pool (default: every layer)")
-    model.add_argument("--batchnorm", action="store_true",
-                       help="fc, deep: batch normalization after every hidden layer")
-    model.add_argument("--weight-scale", type=_weight_scale, default="kaiming",
-                       help="std of the initial weights, or 'kaiming' for sqrt(2 / fan_in)")
-    model.add_argument("--reg", type=_nonnegative_float, default=0.0,
-                       help="L2 strength: the loss gains 0.5 * reg * sum(W**2)")
+    model.add_argument(
+        "--model",
+        choices=["fc", "threelayer", "deep"],
+        default="threelayer",
+        help="fully-connected net, three-layer conv net or VGG-style deep conv net",
+    )
+    model.add_argument(
+        "--hidden-dims",
+        type=_positive_int,
+        nargs="+",
+        default=[100, 100],
+        metavar="D",
+        help="fc: widths of the hidden layers",
+    )
+    model.add_argument(
+        "--num-filters",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        metavar="F",
+        help="threelayer: one filter count (default 32); deep: one per conv layer "
+        "(default 16 32 64)",
+    )
+    model.add_argument(
+        "--filter-size",
+        type=_positive_int,
+        default=3,
+        help="threelayer: odd filter size (stride 1, size-preserving pad)",
+    )
+    model.add_argument(
+        "--hidden-dim",
+        type=_positive_int,
+        default=100,
+        help="threelayer: width of the hidden affine layer",
+    )
+    model.add_argument(
+        "--max-pools",
+        type=_nonnegative_int,
+        nargs="*",
+        default=None,
+        metavar="I",
+        help="deep: indices (from 0) of the conv layers followed by a 2x2 max "
+        "pool (default: every layer)",
+    )
+    model.add_argument(
+        "--batchnorm",
+        action="store_true",
+        help="fc, deep: batch normalization after every hidden layer",
+    )
+    model.add_argument(
+        "--weight-scale",
+        type=_weight_scale,
+        default="kaiming",
+        help="std of the initial weights, or 'kaiming' for sqrt(2 / fan_in)",
+    )
+    model.add_argument(
+        "--reg",
+        type=_nonnegative_float,
+        default=0.0,
+        help="L2 strength: the loss gains 0.5 * reg * sum(W**2)",
+    )
     model.add_argument("--dtype", choices=["float32", "float64"], default="float32")
 
     training = parser.add_argument_group("training")
@@ -128,28 +169,65 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--batch-size", type=_positive_int, default=50)
     training.add_argument("--update-rule", choices=sorted(UPDATE_RULES), default="adam")
     training.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
-    training.add_argument("--lr-decay", type=_positive_float, default=1.0,
-                          help="factor applied to the learning rate after every epoch")
-    training.add_argument("--seed", type=_nonnegative_int, default=0,
-                          help="seeds the initial weights and the minibatch order")
-    training.add_argument("--print-every", type=_positive_int, default=None, metavar="N",
-                          help="also print the minibatch loss every N iterations")
+    training.add_argument(
+        "--lr-decay",
+        type=_positive_float,
+        default=1.0,
+        help="factor applied to the learning rate after every epoch",
+    )
+    training.add_argument(
+        "--seed",
+        type=_nonnegative_int,
+        default=0,
+        help="seeds the initial weights and the minibatch order",
+    )
+    training.add_argument(
+        "--print-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="also print the minibatch loss every N iterations",
+    )
     training.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
 
     data = parser.add_argument_group("data and output")
-    data.add_argument("--cifar10", metavar="DIR", default=None,
-                      help="train on CIFAR-10 read from DIR (holding cifar-10-batches-bin or "
-                           "cifar-10-batches-py) instead of the bundled digits")
-    data.add_argument("--num-training", type=_positive_int, default=49000,
-                      help="CIFAR-10: the first N training images train")
-    data.add_argument("--num-validation", type=_positive_int, default=1000,
-                      help="CIFAR-10: the next N training images validate")
-    data.add_argument("--num-test", type=_positive_int, default=1000,
-                      help="CIFAR-10: the first N test images test")
-    data.add_argument("--checkpoint", metavar="PATH", default=None,
-                      help="save the trained state (Solver's .npz format) to PATH")
-    data.add_argument("--plot", metavar="PATH", default=None,
-                      help="save the loss and accuracy curves as an image (needs matplotlib)")
+    data.add_argument(
+        "--cifar10",
+        metavar="DIR",
+        default=None,
+        help="train on CIFAR-10 read from DIR (holding cifar-10-batches-bin or "
+        "cifar-10-batches-py) instead of the bundled digits",
+    )
+    data.add_argument(
+        "--num-training",
+        type=_positive_int,
+        default=49000,
+        help="CIFAR-10: the first N training images train",
+    )
+    data.add_argument(
+        "--num-validation",
+        type=_positive_int,
+        default=1000,
+        help="CIFAR-10: the next N training images validate",
+    )
+    data.add_argument(
+        "--num-test",
+        type=_positive_int,
+        default=1000,
+        help="CIFAR-10: the first N test images test",
+    )
+    data.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        default=None,
+        help="save the trained state (Solver's .npz format) to PATH",
+    )
+    data.add_argument(
+        "--plot",
+        metavar="PATH",
+        default=None,
+        help="save the loss and accuracy curves as an image (needs matplotlib)",
+    )
     return parser
 
 
@@ -176,9 +254,13 @@ def load_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
 
     if args.cifar10 is None:
         return load_digits(dtype=args.dtype)
-    return get_cifar10_data(args.cifar10, num_training=args.num_training,
-                            num_validation=args.num_validation, num_test=args.num_test,
-                            dtype=args.dtype)
+    return get_cifar10_data(
+        args.cifar10,
+        num_training=args.num_training,
+        num_validation=args.num_validation,
+        num_test=args.num_test,
+        dtype=args.dtype,
+    )
 
 
 def build_model(args: argparse.Namespace, input_dims: tuple[int, ...], num_classes: int) -> Any:
@@ -186,18 +268,33 @@ def build_model(args: argparse.Namespace, input_dims: tuple[int, ...], num_class
     common = {"num_classes": num_classes, "reg": args.reg, "dtype": args.dtype, "seed": args.seed}
     if args.model == "threelayer":
         filters = 32 if args.num_filters is None else args.num_filters[0]
-        return ThreeLayerConvNet(input_dim=input_dims, num_filters=filters,
-                                 filter_size=args.filter_size, hidden_dim=args.hidden_dim,
-                                 weight_scale=args.weight_scale, **common)
+        return ThreeLayerConvNet(
+            input_dim=input_dims,
+            num_filters=filters,
+            filter_size=args.filter_size,
+            hidden_dim=args.hidden_dim,
+            weight_scale=args.weight_scale,
+            **common,
+        )
     if args.model == "deep":
         filters = [16, 32, 64] if args.num_filters is None else args.num_filters
         pools = list(range(len(filters))) if args.max_pools is None else args.max_pools
-        return DeepConvNet(input_dims=input_dims, num_filters=filters, max_pools=pools,
-                           batchnorm=args.batchnorm, weight_scale=args.weight_scale, **common)
+        return DeepConvNet(
+            input_dims=input_dims,
+            num_filters=filters,
+            max_pools=pools,
+            batchnorm=args.batchnorm,
+            weight_scale=args.weight_scale,
+            **common,
+        )
     kaiming = args.weight_scale == "kaiming"
-    model = FullyConnectedNet(args.hidden_dims, input_dim=int(np.prod(input_dims)),
-                              normalization="batchnorm" if args.batchnorm else None,
-                              weight_scale=1.0 if kaiming else args.weight_scale, **common)
+    model = FullyConnectedNet(
+        args.hidden_dims,
+        input_dim=int(np.prod(input_dims)),
+        normalization="batchnorm" if args.batchnorm else None,
+        weight_scale=1.0 if kaiming else args.weight_scale,
+        **common,
+    )
     if kaiming:  # FullyConnectedNet takes a number: replace its weights layer by layer
         rng = np.random.default_rng([args.seed, 1])
         for i in range(1, model.num_layers + 1):
@@ -252,12 +349,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     name = "CIFAR-10" if args.cifar10 else "digits"
     num_params = sum(p.size for p in model.params.values())
-    print(f"{type(model).__name__} with {num_params} parameters on {name}: "
-          f"{len(data['X_train'])} training images of shape {input_dims}")
-    solver = Solver(model, data, update_rule=args.update_rule,
-                    optim_config={"learning_rate": args.lr}, lr_decay=args.lr_decay,
-                    batch_size=args.batch_size, num_epochs=args.epochs,
-                    print_every=args.print_every, verbose=not args.quiet, seed=args.seed)
+    print(
+        f"{type(model).__name__} with {num_params} parameters on {name}: "
+        f"{len(data['X_train'])} training images of shape {input_dims}"
+    )
+    solver = Solver(
+        model,
+        data,
+        update_rule=args.update_rule,
+        optim_config={"learning_rate": args.lr},
+        lr_decay=args.lr_decay,
+        batch_size=args.batch_size,
+        num_epochs=args.epochs,
+        print_every=args.print_every,
+        verbose=not args.quiet,
+        seed=args.seed,
+    )
     start = time.perf_counter()
     try:
         solver.train()
@@ -266,10 +373,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     seconds = time.perf_counter() - start
 
-    accuracies = {split: solver.check_accuracy(data[f"X_{split}"], data[f"y_{split}"])
-                  for split in ("train", "val", "test")}
-    print(f"trained {args.epochs} epochs in {seconds:.1f} s; best validation accuracy at epoch "
-          f"{int(np.argmax(solver.val_acc_history))}")
+    accuracies = {
+        split: solver.check_accuracy(data[f"X_{split}"], data[f"y_{split}"])
+        for split in ("train", "val", "test")
+    }
+    print(
+        f"trained {args.epochs} epochs in {seconds:.1f} s; best validation accuracy at epoch "
+        f"{int(np.argmax(solver.val_acc_history))}"
+    )
     print("final accuracy: " + "  ".join(f"{k} {v:.4f}" for k, v in accuracies.items()))
     if args.checkpoint is not None:
         solver.save_checkpoint(args.checkpoint)

@@ -148,8 +148,10 @@ class ThreeLayerConvNet:
         """
         X = check_model_input(X, self.input_dim, self.dtype)
         p = self.params
-        h1, cache1 = conv_relu_pool_forward(X, p["W1"], p["b1"], self.conv_param, self.pool_param)
-        h2, cache2 = affine_relu_forward(h1, p["W2"], p["b2"])  # flattens (N, F, H/2, W/2)
+        h1, cache1 = conv_relu_pool_forward(
+            X, p["W1"], p["b1"], self.conv_param, self.pool_param
+        )  # (N, F, H/2, W/2)
+        h2, cache2 = affine_relu_forward(h1, p["W2"], p["b2"])  # flattens h1
         scores, cache3 = affine_forward(h2, p["W3"], p["b3"])
         if y is None:
             return scores
