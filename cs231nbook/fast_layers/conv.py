@@ -102,7 +102,7 @@ def conv_forward_fast(
     dtype = np.result_type(x, w, b)
     g = _Geometry(x.shape, w.shape, stride, pad, dtype)
     w_rows = w.reshape(g.F, g.K).astype(dtype, copy=False)  # (F, C*HH*WW)
-    bias = b.astype(dtype, copy=False).reshape(g.F, 1, 1, 1)  # (F, 1, 1, 1)
+    bias = b.astype(dtype, copy=False).reshape(g.F, 1)  # (F, 1)
     out = np.empty((g.N, g.F, g.H_out, g.W_out), dtype=dtype)
     flat, cols_buffer = g.buffers()
     product = np.empty((g.F, g.per_chunk * g.M), dtype=dtype)
@@ -110,8 +110,9 @@ def conv_forward_fast(
         n = sl.stop - sl.start
         cols = g.im2col(x[sl], flat, cols_buffer)  # (K, n*M)
         res = np.matmul(w_rows, cols, out=product[:, : n * g.M])  # (F, K) @ (K, n*M) -> (F, n*M)
+        res += bias  # here, on contiguous rows, rather than during the copy below: faster
         res = res.reshape(g.F, n, g.H_out, g.W_row)[..., : g.W_out]  # (F, n, H_out, W_out): junk dropped
-        np.add(res, bias, out=out[sl].transpose(1, 0, 2, 3))  # written through an (F, n, ...) view of NCHW
+        out[sl].transpose(1, 0, 2, 3)[...] = res  # written through an (F, n, ...) view of NCHW
     return out, ConvCache(x, w, stride, pad)
 
 
