@@ -341,7 +341,7 @@ def markdown(report: dict) -> str:
             )
         lines += ["", "## Targets (float32, 1 thread)", ""]
         for t in report["targets"]:
-            lines.append(f"- {t['what']}: {t['measured']:.2f} (target {t['target']}) - "
+            lines.append(f"- {t['what']}: {t['measured']:.3f} (target {t['target']}) - "
                          f"{'met' if t['met'] else 'MISSED'}")
     mem = report["memory"]
     lines += [
