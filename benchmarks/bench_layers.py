@@ -90,6 +90,7 @@ def machine_info() -> dict:
         "torch_default_threads": torch.get_num_threads() if torch is not None else None,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],  # other work on the machine
         "column_chunk_bytes": columns.CHUNK_BYTES,
         "column_cap_bytes": columns.COLUMN_BUFFER_CAP_BYTES,
     }
@@ -305,7 +306,9 @@ def markdown(report: dict) -> str:
         f"Measured {m['date']} on {m['cpu']} ({m['logical_cpus']} logical CPUs), Python {m['python']}, "
         f"NumPy {m['numpy']} with {blas}; PyTorch {m['torch']}. "
         f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}, OPENBLAS_L2_SIZE={m['OPENBLAS_L2_SIZE']}. "
-        f"Column chunk {m['column_chunk_bytes'] / 2**20:g} MiB, cap {m['column_cap_bytes'] / 2**20:g} MiB.",
+        f"Column chunk {m['column_chunk_bytes'] / 2**20:g} MiB, cap {m['column_cap_bytes'] / 2**20:g} MiB. "
+        f"Load average (1, 5, 15 min) at the start: {m['load_average_at_start']}, at the end: "
+        f"{report.get('load_average_at_end')}: other work shared the machine.",
         "",
         "All times are forward + backward (gradients for every input), medians over interleaved rounds; "
         "ratios are medians of per-round ratios (below 1: the fast layer is faster).",
@@ -340,9 +343,15 @@ def markdown(report: dict) -> str:
                    f"{r['fast_gflops']:.0f} | {r['share_of_matmul']:.0%} |" if conv else "- | - | - | - |")
             )
         lines += ["", "## Targets (float32, 1 thread)", ""]
-        for t in report["targets"]:
+        repeats = report.get("targets_repeat", [])
+        if repeats:
+            lines += [f"Measured in the table above, then again in {len(repeats)} repeat run(s) of the "
+                      "float32, 1-thread rows at the end of the same session.", ""]
+        for i, t in enumerate(report["targets"]):
+            again = "".join(f"; repeat: {run[i]['measured']:.3f} ({'met' if run[i]['met'] else 'MISSED'})"
+                            for run in repeats)
             lines.append(f"- {t['what']}: {t['measured']:.3f} (target {t['target']}) - "
-                         f"{'met' if t['met'] else 'MISSED'}")
+                         f"{'met' if t['met'] else 'MISSED'}{again}")
     mem = report["memory"]
     lines += [
         "",
@@ -381,6 +390,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="few rounds; write nothing unless --out")
     parser.add_argument("--rounds", type=int, default=None, help="rounds for the PyTorch comparison")
     parser.add_argument("--out", type=Path, default=None, help="stem of the result files (.md, .json)")
+    parser.add_argument("--repeat-targets", type=int, default=1,
+                        help="extra runs of the float32, 1-thread comparisons (default 1)")
     args = parser.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 41)
     out_stem = args.out or (None if args.quick else RESULTS / "bench_layers")
@@ -396,9 +407,15 @@ def main(argv=None) -> int:
         print("fast vs torch:", flush=True)
         report["torch"] = bench_against_torch(rounds, (1, 2), (np.float32, np.float64))
         report["targets"] = targets(report["torch"])
+        # The target rows once more, later in the session: one run can be lucky or unlucky.
+        report["targets_repeat"] = []
+        for _ in range(args.repeat_targets):
+            print("fast vs torch, float32, 1 thread, repeated:", flush=True)
+            report["targets_repeat"].append(targets(bench_against_torch(rounds, (1,), (np.float32,))))
     print("memory:", flush=True)
     with threadpool_limits(limits=1):
         report["memory"] = bench_memory()
+    report["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     text = markdown(report)
     print()
     print(text)
