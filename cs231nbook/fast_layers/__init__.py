@@ -3,12 +3,15 @@
 Same signatures, input checks and results as the naive layers in
 :mod:`cs231nbook.layers`, as in CS231n's ``fast_layers``:
 
-- :func:`conv_forward_fast`, :func:`conv_backward_fast`: im2col plus one batched
-  matrix product (module :mod:`cs231nbook.fast_layers.conv`), with the column
-  matrix capped in size by ``cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES``
-  (set it on that module: it is read at every call);
+- :func:`conv_forward_fast`, :func:`conv_backward_fast`: im2col plus a matrix
+  product per chunk of images (module ``cs231nbook.fast_layers.conv``); the
+  column matrix is capped in size by
+  ``cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES`` (set it on that
+  module: it is read at every call);
+- :func:`im2col`, :func:`col2im`: the column matrix of a padded batch and its
+  adjoint, in textbook form (module ``cs231nbook.fast_layers.columns``);
 - :func:`max_pool_forward_fast`, :func:`max_pool_backward_fast`: vectorized over
-  windows (module :mod:`cs231nbook.fast_layers.pool`).
+  windows (module ``cs231nbook.fast_layers.pool``).
 """
 
 from .conv import conv_backward_fast, conv_forward_fast

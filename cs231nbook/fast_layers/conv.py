@@ -3,7 +3,7 @@
 Same signatures, checks, cache and results as
 :func:`cs231nbook.layers.conv_forward_naive` and
 :func:`cs231nbook.layers.conv_backward_naive`, much faster: the loops over
-output positions become a copy (im2col, :mod:`cs231nbook.fast_layers.columns`)
+output positions become a copy (im2col, ``cs231nbook.fast_layers.columns``)
 and a matrix product that BLAS runs near the machine's peak. The chapter *Fast
 layers* explains the layout and shows the measured speed.
 """
@@ -87,15 +87,15 @@ def conv_forward_fast(
     Notes
     -----
     With :math:`X_{\mathrm{col}}` the columns of a chunk of images
-    (:func:`~cs231nbook.fast_layers.columns.im2col`) and the filters flattened
+    (:func:`~cs231nbook.fast_layers.im2col`) and the filters flattened
     to rows, :math:`W_{\mathrm{row}} = \mathrm{reshape}(w, (F, C \cdot HH \cdot WW))`,
 
     .. math:: \mathrm{out} = W_{\mathrm{row}} X_{\mathrm{col}} + b\, \mathbf{1}^\top,
 
     one matrix product per chunk, whose ``(F, n, H_out, W_out)`` result is
     transposed into NCHW. A chunk holds whole images whose columns take about
-    :data:`~cs231nbook.fast_layers.columns.CHUNK_BYTES`, never more than
-    :data:`~cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES` (unless a
+    ``columns.CHUNK_BYTES``, never more than
+    ``columns.COLUMN_BUFFER_CAP_BYTES`` (unless a
     single image is larger): memory stays bounded for any batch size.
     """
     stride, pad, _, _ = check_conv_args(x, w, b, conv_param)
@@ -148,7 +148,7 @@ def conv_backward_fast(
         \frac{\partial L}{\partial X_{\mathrm{col}}} = W_{\mathrm{row}}^\top D, \qquad
         \frac{\partial L}{\partial b} = \sum_{n, i, j} \mathrm{dout}_{n f i j},
 
-    and ``dx`` is :func:`~cs231nbook.fast_layers.columns.col2im` of the column
+    and ``dx`` is :func:`~cs231nbook.fast_layers.col2im` of the column
     gradient with the padding cropped. The columns are recomputed chunk by
     chunk rather than kept from the forward pass, so at most one chunk of
     columns and one of their gradient exist at a time.

@@ -91,7 +91,7 @@ def max_pool_forward_fast(
     .. math:: \mathrm{out}_{n c i j} = \max_{p, q}\, x_{n,\, c,\, i s + p,\, j s + q}
 
     Two paths give identical results. When the windows tile the input
-    (:func:`tiles`: ``k x k`` windows with stride ``k``, ``k`` dividing ``H``
+    (``tiles``: ``k x k`` windows with stride ``k``, ``k`` dividing ``H``
     and ``W``) the maximum is taken first along the width, over ``x`` reshaped
     to ``(-1, k)``, then along the height, so NumPy's inner loops run over long
     arrays. Otherwise a running ``np.maximum`` visits the ``pool_height *
@@ -137,7 +137,7 @@ def max_pool_backward_fast(dout: np.ndarray, cache: MaxPoolFastCache) -> np.ndar
     :func:`~cs231nbook.layers.max_pool_backward_naive` (and ``np.argmax``); a
     NaN is the maximum of its window.
 
-    *Tiling windows* (:func:`tiles`): the arg-max is found one axis at a time.
+    *Tiling windows* (``tiles``): the arg-max is found one axis at a time.
     Along the width, the first maximum of each row of a tile (a strict ``>``
     keeps the earlier entry on ties); then, along the height, the first row
     whose maximum is the tile's. Top row first, then left to right within it:
