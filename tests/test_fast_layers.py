@@ -367,3 +367,37 @@ def test_pool_tiling_path_equals_general_path(monkeypatch, k):
     out_general, cache_general = max_pool_forward_fast(x, pool_param)
     np.testing.assert_array_equal(out_general, out_tiled)
     np.testing.assert_array_equal(max_pool_backward_fast(dout, cache_general), dx_tiled)
+
+
+@pytest.mark.parametrize("perm", [(0, 2, 3, 1), (0, 1, 3, 2), (3, 2, 1, 0)])
+@pytest.mark.parametrize("pool", [(2, 2, 2), (3, 3, 2)])
+def test_layers_accept_inputs_in_any_memory_layout(perm, pool):
+    # A transposed view (e.g. NHWC data viewed as NCHW) must give the same results as a
+    # C-contiguous copy; reshaping such an array silently copies, so writes must not go there.
+    rng = np.random.default_rng(99)
+    shape = (2, 3, 7, 7)
+    base = rng.standard_normal(tuple(shape[i] for i in perm))
+    x = base.transpose(np.argsort(perm))  # same values layout-wise scrambled, shape (2, 3, 7, 7)
+    assert x.shape == shape and not x.flags.c_contiguous
+    xc = np.ascontiguousarray(x)
+    ph, pw, s = pool
+    if (7 - ph) % s:
+        x, xc = x[:, :, :6, :6], xc[:, :, :6, :6]
+    pool_param = {"pool_height": ph, "pool_width": pw, "stride": s}
+    out, cache = max_pool_forward_fast(x, pool_param)
+    ref, ref_cache = max_pool_forward_naive(xc, pool_param)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(out, ref)
+    # overlapping windows add in another order than the naive loops: equal up to round-off
+    dx_fast = max_pool_backward_fast(dout, cache)
+    assert rel_error(dx_fast, max_pool_backward_naive(dout, ref_cache)) < 1e-12
+
+    w = rng.standard_normal((4, 3, 3, 3))
+    b = rng.standard_normal(4)
+    conv_param = {"stride": 1, "pad": 1}
+    out, cache = conv_forward_fast(x, w, b, conv_param)
+    ref, ref_cache = conv_forward_naive(xc, w, b, conv_param)
+    dout = rng.standard_normal(out.shape)
+    assert rel_error(out, ref) < 1e-9
+    for mine, theirs in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, ref_cache)):
+        assert rel_error(mine, theirs) < 1e-9

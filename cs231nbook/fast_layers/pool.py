@@ -202,8 +202,9 @@ def _backward_tiled(x, dout, k, has_nan, route) -> np.ndarray:
     for p in range(k):
         route(d, p_star == p, d_rows[:, p])
     d_rows = d_rows.reshape(-1)  # (N*C*H*W_out,)
-    dx = np.empty_like(x)
-    dx_rows = dx.reshape(-1, k)  # (N*C*H*W_out, k)
+    # C order, whatever x's layout: reshaping an F-ordered or transposed dx would write into a copy
+    dx = np.empty(x.shape, dtype=x.dtype)
+    dx_rows = dx.reshape(-1, k)  # (N*C*H*W_out, k), a view because dx is C-contiguous
     for q in range(k):
         route(d_rows, q_star == q, dx_rows[:, q])
     return dx
@@ -212,7 +213,7 @@ def _backward_tiled(x, dout, k, has_nan, route) -> np.ndarray:
 def _backward_general(x, out, dout, ph, pw, stride, has_nan, route) -> np.ndarray:
     _, _, H_out, W_out = out.shape
     nan_max = np.isnan(out) if has_nan else None
-    dx = np.zeros_like(x)
+    dx = np.zeros(x.shape, dtype=x.dtype)
     taken = np.zeros(out.shape, dtype=bool)  # windows whose arg-max an earlier offset claimed
     hit = np.empty(out.shape, dtype=bool)
     share = np.empty(out.shape, dtype=x.dtype)

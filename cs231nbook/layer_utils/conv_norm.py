@@ -132,9 +132,6 @@ def conv_bn_relu_pool_forward(
     a, conv_cache = conv_forward_fast(x, w, b, conv_param)
     a_norm, norm_cache = spatial_batchnorm_forward(a, gamma, beta, bn_param)
     s, relu_cache = relu_forward(a_norm)
-    # Spatial batch norm returns a channels-last view, and the ReLU keeps that
-    # memory order; the fast pooling layer's reshapes assume C order.
-    s = np.ascontiguousarray(s)  # (N, F, H_out, W_out), C-ordered copy
     out, pool_cache = max_pool_forward_fast(s, pool_param)
     caches = (conv_cache, norm_cache, relu_cache, pool_cache)
     return out, ConvBatchNormReluPoolCache(*caches)
