@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test unit chapters book bench clean
+.PHONY: test unit chapters book bench execute clean
 
 test: unit chapters
 
@@ -17,6 +17,15 @@ chapters: $(VENV)/.installed
 book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is in _build/html/index.html"
+
+# Re-execute chapters in place after a change to the package (all of them, or NB=book/NN_x.ipynb),
+# with BLAS single-threaded as conftest.py sets it for nbval, so stored outputs match the check.
+NB ?= $(sort $(wildcard book/*.ipynb))
+execute: $(VENV)/.installed
+	for nb in $(NB); do \
+		(cd $$(dirname $$nb) && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+			$(CURDIR)/$(BIN)/jupyter execute --inplace $$(basename $$nb)) || exit 1; \
+	done
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_layers.py
