@@ -162,12 +162,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="L2 strength: the loss gains 0.5 * reg * sum(W**2)",
     )
-    model.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    model.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float32",
+        help="of the parameters and the computation (float64 is slower, for checks)",
+    )
 
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=_positive_int, default=10)
-    training.add_argument("--batch-size", type=_positive_int, default=50)
-    training.add_argument("--update-rule", choices=sorted(UPDATE_RULES), default="adam")
+    training.add_argument(
+        "--epochs", type=_positive_int, default=10, help="passes over the training set"
+    )
+    training.add_argument(
+        "--batch-size", type=_positive_int, default=50, help="examples per minibatch"
+    )
+    training.add_argument(
+        "--update-rule",
+        choices=sorted(UPDATE_RULES),
+        default="adam",
+        help="a rule from cs231nbook.optim",
+    )
     training.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
     training.add_argument(
         "--lr-decay",
