@@ -34,6 +34,8 @@ CONV_GEOMETRIES = [
     ((2, 2, 3, 3), (2, 2, 3, 3), 1, 2),
     ((2, 3, 9, 7), (5, 3, 5, 3), 2, 2),
     ((3, 4, 7, 7), (2, 4, 1, 1), 3, 0),
+    ((2, 2, 4, 3), (3, 2, 1, 2), 1, 2),  # pad > HH - 1: outputs taller than an image's share
+    ((3, 2, 4, 4), (2, 2, 2, 2), 2, 3),
 ]
 
 # (x shape, pool_height, pool_width, stride): tiling windows (the reshape path), overlapping
@@ -91,11 +93,11 @@ def test_conv_fast_backward_matches_numeric(x_shape, w_shape, stride, pad):
 
 
 def column_bytes_per_image(x_shape, w_shape, stride, pad, itemsize=8):
-    """Bytes of one image's columns as the fast layer computes them (wide rows for stride 1)."""
+    """Bytes of one image's columns as the fast layer computes them (junk positions included)."""
     _, C, H, W = x_shape
     _, _, HH, WW = w_shape
-    H_out = 1 + (H + 2 * pad - HH) // stride
-    return C * HH * WW * H_out * columns_module.row_width(W + 2 * pad, WW, stride) * itemsize
+    layout = columns_module.StackedColumns(C, H, W, HH, WW, stride, pad)
+    return layout.K * layout.M * itemsize
 
 
 @pytest.mark.parametrize("cap_images", [1, 2, 3])
@@ -172,6 +174,44 @@ def test_im2col_layout_and_adjoint():
         lhs = np.sum(cols * g)
         rhs = np.sum(x_pad * col2im(g, shape, HH, WW, stride))
         assert abs(lhs - rhs) < 1e-12 * abs(lhs) + 1e-12
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_GEOMETRIES)
+def test_stacked_columns_hold_the_textbook_columns_and_are_adjoint(x_shape, w_shape, stride, pad):
+    """The fast layout's columns are im2col's, rows reordered (p, q, c) and junk added; and its
+    col2im is the transpose of its im2col on the real positions."""
+    rng = np.random.default_rng(6)
+    n, C, H, W = x_shape
+    _, _, HH, WW = w_shape
+    layout = columns_module.StackedColumns(C, H, W, HH, WW, stride, pad)
+    x = rng.standard_normal(x_shape)
+    stacked = layout.stack(x, np.zeros(layout.buffer_length(n)))
+    cols = layout.im2col(stacked, n, np.empty((layout.K, n * layout.M)))
+    real = layout.crop(cols, n).reshape(HH, WW, C, n, layout.H_out, layout.W_out)
+    textbook = im2col(np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))), HH, WW, stride)
+    textbook = textbook.reshape(C, HH, WW, n, layout.H_out, layout.W_out)
+    np.testing.assert_array_equal(real, textbook.transpose(1, 2, 0, 3, 4, 5))
+    np.testing.assert_array_equal(layout.unstack(stacked, np.empty_like(x)), x)
+    # <im2col(x), g> == <x, col2im(g)> for g zero on the junk positions.
+    g = np.zeros_like(cols)
+    layout.crop(g, n)[...] = rng.standard_normal(layout.crop(g, n).shape)
+    back = layout.unstack(layout.col2im(g, n, np.empty(layout.buffer_length(n))), np.empty_like(x))
+    assert abs(np.sum(cols * g) - np.sum(x * back)) < 1e-12 * np.sum(np.abs(cols * g))
+
+
+def test_stacked_images_share_their_padding():
+    """Two 3x3 images, pad 1: one zero column between rows and one zero row between images
+    serve both neighbours, so a row takes 4 entries and an image 4 rows."""
+    layout = columns_module.StackedColumns(1, 3, 3, 3, 3, 1, 1)
+    assert (layout.row_pitch, layout.R, layout.pitch, layout.M) == (4, 4, 16, 16)
+    x = np.arange(1.0, 19.0).reshape(2, 1, 3, 3)
+    buffer = layout.stack(x, np.zeros(layout.buffer_length(2)))
+    grid = buffer[: 9 * 4].reshape(9, 4)
+    np.testing.assert_array_equal(grid[[0, 4, 8]], 0)  # top, shared, bottom padding rows
+    np.testing.assert_array_equal(grid[:, 0], 0)  # shared left/right padding column
+    np.testing.assert_array_equal(grid[1:4, 1:], x[0, 0])
+    np.testing.assert_array_equal(grid[5:8, 1:], x[1, 0])
+    assert not buffer[9 * 4:].any()
 
 
 def test_col2im_adds_overlapping_windows():

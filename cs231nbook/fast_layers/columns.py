@@ -4,17 +4,26 @@
 matrix, so that all ``F`` filters meet all windows in one matrix product.
 ``col2im`` is its adjoint: it adds every column back onto the pixels it came
 from, summing where windows overlap. The chapter *Fast layers* pictures both on
-a tiny example.
+a tiny example. :func:`im2col` and :func:`col2im` are the textbook forms;
+:class:`StackedColumns` is the layout the fast convolution runs on.
 
-Layout. Images are first copied, channel-major and zero-padded, into a flat
-buffer of shape ``(C, N, H_pad * W_pad + slack)``. In that buffer the entry
-``(p, q)`` of every window is one strided view, so the column matrix, of shape
-``(C*HH*WW, N*H_out*W_row)`` with rows ``(c, p, q)`` and columns ``(n, i, j)``,
-is one copy. With stride 1 each output row is computed ``W_row = W_pad`` wide
-instead of ``W_out``: the extra ``WW - 1`` columns per row are junk that the
-callers drop (or, going backward, multiply by zero), and in exchange every
-window offset becomes one *contiguous* run of ``H_out * W_pad`` numbers, which
-NumPy copies and adds far faster than ``H_out`` short rows of ``W_out``.
+The stacked layout. A chunk of ``n`` images is copied, channel after channel and
+image after image, into one flat zero-padded buffer in which neighbours *share*
+their padding: a row's right padding is the next row's left padding, and an
+image's bottom padding rows are the next image's top padding rows. A row then
+takes ``row_pitch = W + pad`` entries and an image ``R = H + pad`` rows of
+them (its *pitch*, ``R * row_pitch`` entries). With stride 1 the convolution is
+computed at every position of that grid, ``R x row_pitch`` per image rather
+than the ``H_out x W_out`` real ones: the extra positions (windows that run off
+the right edge into the next row, or off the bottom into the next image) are
+junk, which the forward pass drops and the backward pass multiplies by a zero
+``dout``. In exchange, entry ``(p, q)`` of every window of every image and
+channel is one contiguous slice, ``buffer[p*row_pitch + q :][: C*n*pitch]``,
+so im2col is ``HH * WW`` plain copies and col2im ``HH * WW`` plain additions of
+long arrays, several times faster than copying short rows. With a larger
+stride only the real positions are computed, each offset a strided view of the
+same buffer. The rows of the column matrix are ordered ``(p, q, c)`` (the rows
+of one offset are adjacent) and the filters are flattened in that order.
 
 Memory. The column matrix of one image is about ``HH * WW / stride**2`` times
 the image. The fast convolution processes the batch in chunks of whole images
@@ -28,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 #: Hard upper bound, in bytes, on the column matrix (and on its gradient) that
 #: the fast convolution holds at once: 256 MiB, however large the batch. A
@@ -56,115 +64,150 @@ def chunks(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def row_width(W_pad: int, WW: int, stride: int) -> int:
-    """Width of an output row as computed: ``W_pad`` for stride 1 (wide rows), else ``W_out``."""
-    return W_pad if stride == 1 else (W_pad - WW) // stride + 1
+class StackedColumns:
+    """The stacked layout of the fast convolution for one geometry (see the module docstring).
 
+    Parameters
+    ----------
+    C, H, W : int
+        Channels, height and width of an input image.
+    HH, WW : int
+        Kernel height and width.
+    stride, pad : int
+        As in ``conv_param``; the windows must tile the padded input.
 
-def flat_length(H_pad: int, W_pad: int, WW: int, stride: int) -> int:
-    """Length of one image channel in the flat buffer: the padded image plus slack, so that
-    every offset view of :func:`offset_view` is a plain slice (the junk columns of the last
-    wide row read up to ``WW - 1`` entries past the image, and with stride ``s`` the last
-    window row's slice spans ``s - 1`` rows past it)."""
-    return (H_pad + stride - 1) * W_pad + WW - 1
-
-
-def to_flat(x: np.ndarray, pad: int, out: np.ndarray) -> np.ndarray:
-    """Copy ``x`` into ``out``, channel-major and zero-padded; return ``out``.
-
-    ``x`` has shape ``(n, C, H, W)``; ``out`` has shape ``(C, n, L)`` with
-    ``L >= (H + 2*pad) * (W + 2*pad)`` and holds zeros outside the image: its
-    border and slack are never written, so a buffer reused across chunks stays
-    valid.
+    Attributes
+    ----------
+    row_pitch : int
+        Entries per row of the buffer: ``W + pad`` (a row's right padding is
+        the next row's left padding), more if the output is wider than that
+        (``pad > WW - 1``).
+    R : int
+        Rows that one image takes in the buffer: ``H + pad`` (the padding
+        between two images is shared), more if the output is taller.
+    pitch : int
+        ``R * row_pitch``: the distance between two images in the buffer.
+    rows, cols : int
+        The grid of positions computed per image: ``(R, row_pitch)`` for
+        stride 1 (junk included), ``(H_out, W_out)`` otherwise.
+    M : int
+        ``rows * cols``: columns of the column matrix per image.
+    K : int
+        ``C * HH * WW``: rows of the column matrix, ordered ``(p, q, c)``.
     """
-    n, C, H, W = x.shape
-    H_pad, W_pad = H + 2 * pad, W + 2 * pad
-    images = out[:, :, : H_pad * W_pad].reshape(C, n, H_pad, W_pad)  # (C, n, H_pad, W_pad)
-    images[:, :, pad:pad + H, pad:pad + W] = x.transpose(1, 0, 2, 3)  # (n, C, H, W) -> (C, n, H, W)
-    return out
 
+    def __init__(self, C: int, H: int, W: int, HH: int, WW: int, stride: int, pad: int):
+        self.C, self.H, self.W, self.HH, self.WW = C, H, W, HH, WW
+        self.stride, self.pad = stride, pad
+        self.H_pad, self.W_pad = H + 2 * pad, W + 2 * pad
+        self.H_out = (self.H_pad - HH) // stride + 1
+        self.W_out = (self.W_pad - WW) // stride + 1
+        # Row r of image k starts at k * pitch + r * row_pitch, with its pad zeros first. A
+        # window reads pad + W + pad entries of a row from there, so as long as the rows are
+        # at least W + pad long, a row's right padding is the next row's left padding. Same
+        # for images: image k's windows read H + 2*pad rows, which stay clear of image k+1's
+        # pixels when an image takes at least H + pad rows. And stride 1 computes a whole
+        # grid of rows x row_pitch positions per image, which must hold the H_out x W_out
+        # real ones.
+        self.row_pitch = max(W + pad, self.W_pad - WW + 1)
+        self.R = max(H + pad, self.H_pad - HH + 1)
+        self.pitch = self.R * self.row_pitch
+        self.rows, self.cols = (self.R, self.row_pitch) if stride == 1 else (self.H_out, self.W_out)
+        self.M = self.rows * self.cols
+        self.K = C * HH * WW
 
-def from_flat(flat: np.ndarray, pad: int, H: int, W: int, out: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`to_flat`: write the unpadded images of ``flat`` into ``out`` of shape ``(n, C, H, W)``."""
-    C, n, _ = flat.shape
-    H_pad, W_pad = H + 2 * pad, W + 2 * pad
-    images = flat[:, :, : H_pad * W_pad].reshape(C, n, H_pad, W_pad)  # (C, n, H_pad, W_pad)
-    out[...] = images[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3)  # -> (n, C, H, W)
-    return out
+    def buffer_length(self, n: int) -> int:
+        """Entries of the buffer of ``n`` images: the images, plus a padded image's worth of
+        slack that the last windows (junk ones included) may read."""
+        return self.C * n * self.pitch + (self.H_pad + 1) * self.W_pad
 
+    def _pixels(self, buffer: np.ndarray, n: int) -> np.ndarray:
+        """The unpadded pixels of ``n`` images inside ``buffer``: a view of shape (C, n, H, W)."""
+        start = self.pad * self.row_pitch
+        grid = buffer[start:start + self.C * n * self.pitch].reshape(self.C, n, self.R, self.row_pitch)
+        return grid[:, :, : self.H, self.pad:self.pad + self.W]  # (C, n, H, W)
 
-def offset_view(flat: np.ndarray, W_pad: int, stride: int, H_out: int, W_row: int,
-                p: int, q: int) -> np.ndarray:
-    """Entry ``(p, q)`` of every window: ``flat[c, n, (i*stride + p) * W_pad + j*stride + q]``
-    for all ``(i, j)``, as a view of shape ``(C, n, H_out * W_row)`` for stride 1 (one
-    contiguous run per image and channel) or ``(C, n, H_out, W_row)`` otherwise.
-    No two ``(i, j)`` share an entry (``j * stride < W_pad``), so the view may be added to."""
-    C, n, _ = flat.shape
-    start = p * W_pad + q
-    if stride == 1:
-        return flat[:, :, start:start + H_out * W_pad]  # (C, n, H_out*W_pad)
-    rows = flat[:, :, start:start + stride * H_out * W_pad].reshape(C, n, H_out, stride * W_pad)
-    return rows[..., : stride * W_row:stride]  # (C, n, H_out, W_row)
+    def stack(self, x: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+        """Copy the images ``x`` of shape ``(n, C, H, W)`` into ``buffer``; return it.
 
+        ``buffer`` (1-D, at least :meth:`buffer_length` long) must hold zeros
+        outside the pixels: a fresh zero buffer, or one last filled by this
+        method with the same ``n`` (only the pixels are written).
+        """
+        self._pixels(buffer, x.shape[0])[...] = x.transpose(1, 0, 2, 3)  # (n, C, H, W) -> (C, n, H, W)
+        return buffer
 
-def flat_im2col(flat: np.ndarray, H_pad: int, W_pad: int, HH: int, WW: int, stride: int,
-                out: np.ndarray) -> np.ndarray:
-    """Columns of a flat buffer: ``out`` of shape ``(C*HH*WW, n*H_out*W_row)``.
+    def unstack(self, buffer: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`stack`: write the pixels of ``buffer`` into ``out`` of shape (n, C, H, W)."""
+        out[...] = self._pixels(buffer, out.shape[0]).transpose(1, 0, 2, 3)  # (C, n, H, W) -> (n, C, H, W)
+        return out
 
-    Row ``(c, p, q)``, column ``(n, i, j)`` holds the padded pixel
-    ``(n, c, i*stride + p, j*stride + q)``; see :func:`row_width` for ``W_row``.
-    """
-    C, n, _ = flat.shape
-    H_out = (H_pad - HH) // stride + 1
-    W_row = row_width(W_pad, WW, stride)
-    s_c, s_n, e = flat.strides
-    # A read-only view of all windows, (c, p, q, n, i, j); with stride 1 the last
-    # two axes are one contiguous run per (c, p, q, n), so the copy has long inner loops.
-    if stride == 1:  # merge (i, j): the copy then runs over long contiguous stretches
-        windows = as_strided(flat, (C, HH, WW, n, H_out * W_row), (s_c, W_pad * e, e, s_n, e), writeable=False)
-        np.copyto(out.reshape(C, HH, WW, n, H_out * W_row), windows)
-    else:
-        windows = as_strided(flat, (C, HH, WW, n, H_out, W_row),
-                             (s_c, W_pad * e, e, s_n, stride * W_pad * e, stride * e), writeable=False)
-        np.copyto(out.reshape(C, HH, WW, n, H_out, W_row), windows)
-    return out
+    def offset(self, buffer: np.ndarray, n: int, p: int, q: int) -> np.ndarray:
+        """Entry ``(p, q)`` of every window of ``n`` images: a view of ``buffer``.
 
+        For stride 1, the contiguous slice of length ``C * n * M``; otherwise
+        a strided view of shape ``(C, n, H_out, W_out)``. No two windows share
+        an entry, so the view may be added to.
+        """
+        start = p * self.row_pitch + q
+        run = buffer[start:start + self.C * n * self.pitch]  # (C*n*pitch,)
+        if self.stride == 1:
+            return run
+        s = self.stride
+        grid = run.reshape(self.C, n, self.R, self.row_pitch)  # (C, n, R, row_pitch)
+        return grid[:, :, : s * self.rows:s, : s * self.cols:s]  # (C, n, H_out, W_out)
 
-def flat_col2im(cols: np.ndarray, H_pad: int, W_pad: int, HH: int, WW: int, stride: int,
-                out: np.ndarray) -> np.ndarray:
-    r"""Adjoint of :func:`flat_im2col`: add every column onto the pixels it came from.
+    def im2col(self, buffer: np.ndarray, n: int, out: np.ndarray) -> np.ndarray:
+        """The column matrix ``out`` of shape ``(K, n*M)`` of a stacked buffer of ``n`` images.
 
-    ``out`` is a flat buffer of shape ``(C, n, L)``, overwritten. The sum runs as
-    ``HH * WW`` strided additions, one per kernel offset ``(p, q)``: within one
-    offset the windows never collide (each ``(i, j)`` lands on its own pixel),
-    so a vectorized ``+=`` is exact, and overlapping windows are summed across
-    offsets. This is several times faster than scattering with ``np.add.at``.
-    """
-    C, n, _ = out.shape
-    H_out = (H_pad - HH) // stride + 1
-    W_row = row_width(W_pad, WW, stride)
-    blocks = cols.reshape(C, HH, WW, n, H_out, W_row)  # (C, HH, WW, n, H_out, W_row)
-    if stride == 1:
-        blocks = blocks.reshape(C, HH, WW, n, H_out * W_row)  # (C, HH, WW, n, H_out*W_row)
-        # Offset (0, 0) covers the start of every image: copy it instead of adding it to zeros.
-        out[:, :, : H_out * W_row] = blocks[:, 0, 0]
-        out[:, :, H_out * W_row:] = 0
-    else:
-        out.fill(0)
-    for p in range(HH):
-        for q in range(WW):
-            if stride == 1 and p == q == 0:
-                continue
-            target = offset_view(out, W_pad, stride, H_out, W_row, p, q)
-            target += blocks[:, p, q]
-    return out
+        Row ``(p, q, c)``, column ``(k, i, j)`` holds the padded pixel
+        ``(k, c, i*stride + p, j*stride + q)`` (junk when ``i >= H_out`` or
+        ``j >= W_out``).
+        """
+        blocks = out.reshape(self.HH, self.WW, self.C, n, self.rows, self.cols)  # (HH, WW, C, n, rows, cols)
+        for p in range(self.HH):
+            for q in range(self.WW):
+                blocks[p, q] = self.offset(buffer, n, p, q).reshape(self.C, n, self.rows, self.cols)
+        return out
+
+    def col2im(self, cols: np.ndarray, n: int, out: np.ndarray) -> np.ndarray:
+        """Adjoint of :meth:`im2col`: add every column of ``cols`` onto the pixel it came from.
+
+        ``out`` (1-D, :meth:`buffer_length` long) is overwritten. One strided
+        addition per kernel offset ``(p, q)``: within one offset no two
+        windows touch the same entry, so a vectorized ``+=`` is exact, and
+        overlapping windows are summed across offsets (``np.add.at``, which
+        handles collisions, is several times slower). Junk columns must be
+        zero, or they add into their neighbours' padding and pixels.
+        """
+        blocks = cols.reshape(self.HH, self.WW, self.C, n, self.rows, self.cols)  # (HH, WW, C, n, rows, cols)
+        if self.stride == 1:
+            # Offset (0, 0) covers the first C*n*pitch entries: copy it rather than add it to zeros.
+            size = self.C * n * self.pitch
+            out[:size] = blocks[0, 0].reshape(size)
+            out[size:] = 0
+        else:
+            out.fill(0)
+        for p in range(self.HH):
+            for q in range(self.WW):
+                if self.stride == 1 and p == q == 0:
+                    continue
+                target = self.offset(out, n, p, q)
+                target += blocks[p, q].reshape(target.shape)
+        return out
+
+    def crop(self, product: np.ndarray, n: int) -> np.ndarray:
+        """The real outputs of a product ``(F, n*M)`` laid out like the columns: a view (F, n, H_out, W_out)."""
+        grid = product.reshape(product.shape[0], n, self.rows, self.cols)  # (F, n, rows, cols)
+        return grid[:, :, : self.H_out, : self.W_out]  # junk dropped
 
 
 def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     r"""Copy every ``HH x WW`` window of a padded batch into a column of a matrix.
 
     The textbook form, for reading and for small examples; the fast
-    convolution runs the same code chunk by chunk on a flat buffer.
+    convolution runs a faster layout of the same idea
+    (:class:`StackedColumns`).
 
     Parameters
     ----------
@@ -189,13 +232,13 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     """
     N, C, H_pad, W_pad = x_pad.shape
     H_out, W_out = (H_pad - HH) // stride + 1, (W_pad - WW) // stride + 1
-    flat = np.zeros((C, N, flat_length(H_pad, W_pad, WW, stride)), dtype=x_pad.dtype)
-    to_flat(x_pad, 0, flat)
-    W_row = row_width(W_pad, WW, stride)
-    cols = np.empty((C * HH * WW, N * H_out * W_row), dtype=x_pad.dtype)
-    flat_im2col(flat, H_pad, W_pad, HH, WW, stride, cols)
-    # Drop the junk columns of wide rows (stride 1): (K, N, H_out, W_row) -> (K, N*H_out*W_out).
-    return np.ascontiguousarray(cols.reshape(-1, N, H_out, W_row)[..., :W_out]).reshape(C * HH * WW, -1)
+    cols = np.empty((C, HH, WW, N, H_out, W_out), dtype=x_pad.dtype)
+    for p in range(HH):
+        for q in range(WW):
+            # Pixel (p, q) of every window: rows p, p + stride, ..., columns q, q + stride, ...
+            entry = x_pad[:, :, p:p + stride * H_out:stride, q:q + stride * W_out:stride]  # (N, C, H_out, W_out)
+            cols[:, p, q] = entry.transpose(1, 0, 2, 3)  # -> (C, N, H_out, W_out)
+    return cols.reshape(C * HH * WW, N * H_out * W_out)
 
 
 def col2im(cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], HH: int, WW: int,
@@ -221,13 +264,16 @@ def col2im(cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], HH: int, WW
     -----
     .. math:: \tilde x_{n c h v} = \sum_{p, q, i, j\,:\; i s + p = h,\; j s + q = v}
         \mathrm{cols}_{(c, p, q), (n, i, j)}
+
+    Within one offset ``(p, q)`` the windows never share a pixel, so each
+    offset is one vectorized ``+=``; overlapping windows add up across offsets.
     """
     N, C, H_pad, W_pad = x_pad_shape
     H_out, W_out = (H_pad - HH) // stride + 1, (W_pad - WW) // stride + 1
-    W_row = row_width(W_pad, WW, stride)
-    wide = np.zeros((C * HH * WW, N, H_out, W_row), dtype=cols.dtype)
-    wide[..., :W_out] = cols.reshape(C * HH * WW, N, H_out, W_out)  # junk columns add zero
-    flat = np.empty((C, N, flat_length(H_pad, W_pad, WW, stride)), dtype=cols.dtype)
-    flat_col2im(wide, H_pad, W_pad, HH, WW, stride, flat)
-    x_pad = np.empty(x_pad_shape, dtype=cols.dtype)
-    return from_flat(flat, 0, H_pad, W_pad, x_pad)
+    blocks = cols.reshape(C, HH, WW, N, H_out, W_out)  # (C, HH, WW, N, H_out, W_out)
+    x_pad = np.zeros(x_pad_shape, dtype=cols.dtype)
+    for p in range(HH):
+        for q in range(WW):
+            entry = x_pad[:, :, p:p + stride * H_out:stride, q:q + stride * W_out:stride]  # (N, C, H_out, W_out)
+            entry += blocks[:, p, q].transpose(1, 0, 2, 3)  # (C, N, H_out, W_out) -> (N, C, ...)
+    return x_pad

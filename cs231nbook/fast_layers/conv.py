@@ -20,36 +20,32 @@ from ..layers.conv_naive import ConvCache, check_conv_args
 from . import columns as _columns
 
 
-class _Geometry:
-    """Sizes shared by the forward and backward passes, and the chunk size."""
+class _Chunks:
+    """The stacked layout of one geometry, the chunk size, and the buffers of a chunk."""
 
     def __init__(self, x_shape, w_shape, stride: int, pad: int, dtype: np.dtype):
         N, C, H, W = x_shape
         F, _, HH, WW = w_shape
-        self.N, self.C, self.H, self.W, self.F, self.HH, self.WW = N, C, H, W, F, HH, WW
-        self.stride, self.pad = stride, pad
-        self.H_pad, self.W_pad = H + 2 * pad, W + 2 * pad
-        self.H_out = (self.H_pad - HH) // stride + 1
-        self.W_out = (self.W_pad - WW) // stride + 1
-        self.W_row = _columns.row_width(self.W_pad, WW, stride)
-        self.K = C * HH * WW  # rows of the column matrix
-        self.M = self.H_out * self.W_row  # columns per image (wide rows for stride 1)
-        self.L = _columns.flat_length(self.H_pad, self.W_pad, WW, stride)
-        self.per_chunk = max(1, min(N, _columns.images_per_chunk(self.K * self.M * dtype.itemsize)))
-        self.dtype = dtype
+        self.layout = _columns.StackedColumns(C, H, W, HH, WW, stride, pad)
+        self.N, self.F, self.dtype = N, F, dtype
+        self.per_chunk = max(1, min(N, _columns.images_per_chunk(
+            self.layout.K * self.layout.M * dtype.itemsize)))
 
-    def im2col(self, x_chunk: np.ndarray, flat: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Columns ``(K, n*M)`` of the images ``x_chunk`` (n, C, H, W), using the given buffers."""
-        n = x_chunk.shape[0]
-        flat = _columns.to_flat(x_chunk, self.pad, flat[:, :n])  # (C, n, L)
-        return _columns.flat_im2col(flat, self.H_pad, self.W_pad, self.HH, self.WW, self.stride,
-                                    cols[:, : n * self.M])  # (K, n*M)
+    def __iter__(self):
+        """Slices of the batch, chunk by chunk."""
+        return _columns.chunks(self.N, self.per_chunk)
 
-    def buffers(self):
-        """A zeroed flat buffer ``(C, per_chunk, L)`` and a column buffer ``(K, per_chunk*M)``."""
-        flat = np.zeros((self.C, self.per_chunk, self.L), dtype=self.dtype)
-        cols = np.empty((self.K, self.per_chunk * self.M), dtype=self.dtype)
-        return flat, cols
+    def buffer(self, n: int) -> np.ndarray:
+        """A zeroed stacked buffer for chunks of ``n`` images."""
+        return np.zeros(self.layout.buffer_length(n), dtype=self.dtype)
+
+    def matrix(self, rows: int, n: int) -> np.ndarray:
+        """An uninitialized ``(rows, n*M)`` matrix, laid out like the columns of ``n`` images."""
+        return np.empty((rows, n * self.layout.M), dtype=self.dtype)
+
+    def filter_rows(self, w: np.ndarray) -> np.ndarray:
+        """The filters flattened in the columns' row order ``(p, q, c)``: shape (F, HH*WW*C)."""
+        return w.transpose(0, 2, 3, 1).reshape(self.F, self.layout.K).astype(self.dtype, copy=False)
 
 
 def conv_forward_fast(
@@ -87,8 +83,10 @@ def conv_forward_fast(
     Notes
     -----
     With :math:`X_{\mathrm{col}}` the columns of a chunk of images
-    (:func:`~cs231nbook.fast_layers.im2col`) and the filters flattened
-    to rows, :math:`W_{\mathrm{row}} = \mathrm{reshape}(w, (F, C \cdot HH \cdot WW))`,
+    (as :func:`~cs231nbook.fast_layers.im2col`, in the faster layout of
+    :class:`~cs231nbook.fast_layers.columns.StackedColumns`, whose rows are
+    ordered ``(p, q, c)``) and the filters flattened to rows in the same
+    order, :math:`W_{\mathrm{row}} = \mathrm{reshape}(w^{(0, 2, 3, 1)}, (F, HH \cdot WW \cdot C))`,
 
     .. math:: \mathrm{out} = W_{\mathrm{row}} X_{\mathrm{col}} + b\, \mathbf{1}^\top,
 
@@ -100,19 +98,21 @@ def conv_forward_fast(
     """
     stride, pad, _, _ = check_conv_args(x, w, b, conv_param)
     dtype = np.result_type(x, w, b)
-    g = _Geometry(x.shape, w.shape, stride, pad, dtype)
-    w_rows = w.reshape(g.F, g.K).astype(dtype, copy=False)  # (F, C*HH*WW)
-    bias = b.astype(dtype, copy=False).reshape(g.F, 1)  # (F, 1)
-    out = np.empty((g.N, g.F, g.H_out, g.W_out), dtype=dtype)
-    flat, cols_buffer = g.buffers()
-    product = np.empty((g.F, g.per_chunk * g.M), dtype=dtype)
-    for sl in _columns.chunks(g.N, g.per_chunk):
+    chunks = _Chunks(x.shape, w.shape, stride, pad, dtype)
+    layout, F = chunks.layout, chunks.F
+    w_rows = chunks.filter_rows(w)  # (F, HH*WW*C)
+    bias = b.astype(dtype, copy=False).reshape(F, 1)  # (F, 1)
+    out = np.empty((x.shape[0], F, layout.H_out, layout.W_out), dtype=dtype)
+    n_buffered = 0
+    for sl in chunks:
         n = sl.stop - sl.start
-        cols = g.im2col(x[sl], flat, cols_buffer)  # (K, n*M)
-        res = np.matmul(w_rows, cols, out=product[:, : n * g.M])  # (F, K) @ (K, n*M) -> (F, n*M)
-        res += bias  # here, on contiguous rows, rather than during the copy below: faster
-        res = res.reshape(g.F, n, g.H_out, g.W_row)[..., : g.W_out]  # (F, n, H_out, W_out): junk dropped
-        out[sl].transpose(1, 0, 2, 3)[...] = res  # written through an (F, n, ...) view of NCHW
+        if n != n_buffered:  # the first chunk, and a shorter last one: buffers laid out for n images
+            stacked, cols, product = chunks.buffer(n), chunks.matrix(layout.K, n), chunks.matrix(F, n)
+            n_buffered = n
+        layout.im2col(layout.stack(x[sl], stacked), n, cols)  # (K, n*M)
+        np.matmul(w_rows, cols, out=product)  # (F, K) @ (K, n*M) -> (F, n*M)
+        product += bias  # here, on contiguous rows, rather than during the copy below: faster
+        out[sl].transpose(1, 0, 2, 3)[...] = layout.crop(product, n)  # (F, n, H_out, W_out) into NCHW
     return out, ConvCache(x, w, stride, pad)
 
 
@@ -161,32 +161,32 @@ def conv_backward_fast(
     _checks.float_array("dout", dout, ndim=4)
     _checks.same_shape("dout", dout, (N, F, H_out, W_out), "the shape of the forward output")
     dtype = np.result_type(x, w, dout)
-    g = _Geometry(x.shape, w.shape, stride, pad, dtype)
-    w_rows = w.reshape(F, g.K).astype(dtype, copy=False)  # (F, C*HH*WW)
+    chunks = _Chunks(x.shape, w.shape, stride, pad, dtype)
+    layout = chunks.layout
+    w_rows = chunks.filter_rows(w)  # (F, HH*WW*C)
 
     dx = np.empty(x.shape, dtype=x.dtype)
-    dw_cols = np.zeros((g.K, F), dtype=dtype)  # the filter gradient, transposed (see below)
-    flat, cols_buffer = g.buffers()
-    # dout of a chunk, laid out like the forward product (F, n, H_out, W_row). Its
-    # junk columns (wide rows, stride 1) are zero and never written, so they send
-    # nothing back.
-    dout_rows = np.zeros((F, g.per_chunk, H_out, g.W_row), dtype=dtype)
+    dw_cols = np.zeros((layout.K, F), dtype=dtype)  # the filter gradient, transposed (see below)
     db_sum = np.zeros(F, dtype=dtype)
-    dcols_buffer = np.empty((g.K, g.per_chunk * g.M), dtype=dtype)
-    dflat = np.empty((C, g.per_chunk, g.L), dtype=dtype)
-    for sl in _columns.chunks(N, g.per_chunk):
+    n_buffered = 0
+    for sl in chunks:
         n = sl.stop - sl.start
-        cols = g.im2col(x[sl], flat, cols_buffer)  # (K, n*M)
-        d = dout_rows[:, :n]  # (F, n, H_out, W_row)
-        d[..., :W_out] = dout[sl].transpose(1, 0, 2, 3)  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
-        d = d.reshape(F, n * g.M)  # (F, n*M)
+        if n != n_buffered:  # the first chunk, and a shorter last one: buffers laid out for n images
+            stacked, cols, dcols = chunks.buffer(n), chunks.matrix(layout.K, n), chunks.matrix(layout.K, n)
+            dstacked = chunks.buffer(n)
+            # dout of a chunk, laid out like the forward product. Its junk positions are
+            # zero and never written, so they send nothing back.
+            d = np.zeros((F, n * layout.M), dtype=dtype)  # (F, n*M)
+            n_buffered = n
+        layout.im2col(layout.stack(x[sl], stacked), n, cols)  # (K, n*M)
+        layout.crop(d, n)[...] = dout[sl].transpose(1, 0, 2, 3)  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
         db_sum += d.sum(axis=1)  # contiguous rows: faster than dout.sum(axis=(0, 2, 3))
         # cols @ d.T rather than d @ cols.T: the same numbers, transposed, and OpenBLAS
         # runs this orientation about 1.3x faster (measured, float32).
         dw_cols += cols @ d.T  # (K, n*M) @ (n*M, F) -> (K, F)
-        dcols = np.matmul(w_rows.T, d, out=dcols_buffer[:, : n * g.M])  # (K, F) @ (F, n*M) -> (K, n*M)
-        dx_flat = _columns.flat_col2im(dcols, g.H_pad, g.W_pad, HH, WW, stride, dflat[:, :n])  # (C, n, L)
-        _columns.from_flat(dx_flat, pad, H, W, dx[sl])
-    dw = dw_cols.T.reshape(w.shape).astype(w.dtype, copy=False)  # (K, F) -> (F, K) -> (F, C, HH, WW)
+        np.matmul(w_rows.T, d, out=dcols)  # (K, F) @ (F, n*M) -> (K, n*M)
+        layout.unstack(layout.col2im(dcols, n, dstacked), dx[sl])  # (n, C, H, W)
+    # Rows (p, q, c) back to the filters' (c, p, q): (K, F) -> (F, HH, WW, C) -> (F, C, HH, WW).
+    dw = np.ascontiguousarray(dw_cols.T.reshape(F, HH, WW, C).transpose(0, 3, 1, 2), dtype=w.dtype)
     db = db_sum.astype(dout.dtype, copy=False)  # (F,)
     return dx, dw, db
