@@ -5,7 +5,7 @@ matrix, so that all ``F`` filters meet all windows in one matrix product.
 ``col2im`` is its adjoint: it adds every column back onto the pixels it came
 from, summing where windows overlap. The chapter *Fast layers* pictures both on
 a tiny example. :func:`im2col` and :func:`col2im` are the textbook forms;
-:class:`StackedColumns` is the layout the fast convolution runs on.
+:class:`~cs231nbook.fast_layers.columns.StackedColumns` is the layout the fast convolution runs on.
 
 The stacked layout. A chunk of ``n`` images is copied, channel after channel and
 image after image, into one flat zero-padded buffer in which neighbours *share*
@@ -38,16 +38,16 @@ from collections.abc import Iterator
 
 import numpy as np
 
-#: Hard upper bound, in bytes, on the column matrix (and on its gradient) that
-#: the fast convolution holds at once: 256 MiB, however large the batch. A
+#: Hard upper bound in bytes on the column matrix (and on its gradient) that
+#: the fast convolution holds at once, 256 MiB, however large the batch. A
 #: single image whose columns alone exceed it is still processed (alone).
 #: Read at every call: change it on this module
 #: (``cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES = ...``).
 COLUMN_BUFFER_CAP_BYTES: int = 256 * 2**20
 
-#: Preferred size, in bytes, of one chunk's column matrix: 2 MiB. Chunks this
-#: small stay in the CPU cache from the copy to the matrix product to col2im;
-#: measured faster than whole-batch chunks (``benchmarks/bench_layers.py``).
+#: Preferred size of one chunk's column matrix in bytes, 2 MiB. Chunks this
+#: small stay in the CPU cache from the copy to the matrix product to col2im,
+#: which measured faster than whole-batch chunks (``benchmarks/bench_layers.py``).
 #: The chunk is the smaller of this and :data:`COLUMN_BUFFER_CAP_BYTES`.
 CHUNK_BYTES: int = 2 * 2**20
 
@@ -207,7 +207,7 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
 
     The textbook form, for reading and for small examples; the fast
     convolution runs a faster layout of the same idea
-    (:class:`StackedColumns`).
+    (:class:`~cs231nbook.fast_layers.columns.StackedColumns`).
 
     Parameters
     ----------
