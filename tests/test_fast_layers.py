@@ -441,3 +441,32 @@ def test_layers_accept_inputs_in_any_memory_layout(perm, pool):
     assert rel_error(out, ref) < 1e-9
     for mine, theirs in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, ref_cache)):
         assert rel_error(mine, theirs) < 1e-9
+
+
+def random_conv_geometries(count, seed=7):
+    """Random valid (x shape, w shape, stride, pad): sizes 1-9, kernels 1-4, stride 1-3, pad 0-3."""
+    rng = np.random.default_rng(seed)
+    found = []
+    while len(found) < count:
+        N, C, F = (int(v) for v in rng.integers(1, [6, 4, 4]))
+        H, W, HH, WW = (int(v) for v in rng.integers(1, [10, 10, 5, 5]))
+        stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 4))
+        H_pad, W_pad = H + 2 * pad, W + 2 * pad
+        if H_pad >= HH and W_pad >= WW and (H_pad - HH) % stride == 0 and (W_pad - WW) % stride == 0:
+            found.append(((N, C, H, W), (F, C, HH, WW), stride, pad))
+    return found
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2**21])  # one image per chunk; the whole batch
+def test_conv_fast_matches_naive_on_random_geometries(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(columns_module, "CHUNK_BYTES", chunk_bytes)
+    for x_shape, w_shape, stride, pad in random_conv_geometries(60):
+        x, w, b, draw = conv_inputs(x_shape, w_shape, np.float64, seed=8)
+        conv_param = {"stride": stride, "pad": pad}
+        out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
+        out_fast, cache_fast = conv_forward_fast(x, w, b, conv_param)
+        dout = draw(out_naive.shape)
+        pairs = zip((out_naive, *conv_backward_naive(dout, cache_naive)),
+                    (out_fast, *conv_backward_fast(dout, cache_fast)))
+        for name, (naive, fast) in zip(("out", "dx", "dw", "db"), pairs):
+            assert rel_error(naive, fast) < 1e-9, (name, x_shape, w_shape, stride, pad)
