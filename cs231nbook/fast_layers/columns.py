@@ -65,7 +65,15 @@ def chunks(n: int, size: int) -> Iterator[slice]:
 
 
 class StackedColumns:
-    """The stacked layout of the fast convolution for one geometry (see the module docstring).
+    """The layout the fast convolution runs on, for one geometry.
+
+    A chunk of ``n`` images is copied, channel after channel and image after
+    image, into one flat zero-padded buffer in which neighbouring rows and
+    images share their padding. With stride 1 the convolution is computed at
+    every position of the buffer's grid (junk positions included), so that
+    entry ``(p, q)`` of every window is one contiguous slice of the buffer:
+    im2col and col2im become ``HH * WW`` plain copies or additions. The
+    chapter *Fast layers* pictures it.
 
     Parameters
     ----------
