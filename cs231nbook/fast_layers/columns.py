@@ -210,6 +210,13 @@ class StackedColumns:
         return grid[:, :, : self.H_out, : self.W_out]  # junk dropped
 
 
+def window_entry(a: np.ndarray, p: int, q: int, stride: int, H_out: int, W_out: int) -> np.ndarray:
+    """Entry ``(p, q)`` of every window of an NCHW batch: the view ``a[:, :, i*stride + p, j*stride + q]``
+    over all ``(i, j)``, of shape (N, C, H_out, W_out). No two windows share an entry, so the
+    view may be added to."""
+    return a[:, :, p:p + stride * (H_out - 1) + 1:stride, q:q + stride * (W_out - 1) + 1:stride]
+
+
 def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     r"""Copy every ``HH x WW`` window of a padded batch into a column of a matrix.
 
@@ -243,8 +250,7 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     cols = np.empty((C, HH, WW, N, H_out, W_out), dtype=x_pad.dtype)
     for p in range(HH):
         for q in range(WW):
-            # Pixel (p, q) of every window: rows p, p + stride, ..., columns q, q + stride, ...
-            entry = x_pad[:, :, p:p + stride * H_out:stride, q:q + stride * W_out:stride]  # (N, C, H_out, W_out)
+            entry = window_entry(x_pad, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
             cols[:, p, q] = entry.transpose(1, 0, 2, 3)  # -> (C, N, H_out, W_out)
     return cols.reshape(C * HH * WW, N * H_out * W_out)
 
@@ -282,6 +288,6 @@ def col2im(cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], HH: int, WW
     x_pad = np.zeros(x_pad_shape, dtype=cols.dtype)
     for p in range(HH):
         for q in range(WW):
-            entry = x_pad[:, :, p:p + stride * H_out:stride, q:q + stride * W_out:stride]  # (N, C, H_out, W_out)
+            entry = window_entry(x_pad, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
             entry += blocks[:, p, q].transpose(1, 0, 2, 3)  # (C, N, H_out, W_out) -> (N, C, ...)
     return x_pad

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _checks
 from ..layers.pool_naive import check_pool_args
+from .columns import window_entry
 
 
 class MaxPoolFastCache(NamedTuple):
@@ -40,11 +41,6 @@ def tiles(H: int, W: int, pool_height: int, pool_width: int, stride: int) -> boo
     dividing ``H`` and ``W``. Then every input pixel belongs to exactly one window.
     """
     return pool_height == pool_width == stride >= 2 and H % stride == 0 and W % stride == 0
-
-
-def _offset_view(a: np.ndarray, p: int, q: int, stride: int, H_out: int, W_out: int) -> np.ndarray:
-    """Entry ``(p, q)`` of every window: ``a[:, :, i*stride + p, j*stride + q]`` for all ``(i, j)``."""
-    return a[:, :, p:p + stride * (H_out - 1) + 1:stride, q:q + stride * (W_out - 1) + 1:stride]
 
 
 def _max_tiled(x: np.ndarray, k: int) -> np.ndarray:
@@ -102,11 +98,11 @@ def max_pool_forward_fast(
     if tiles(H, W, ph, pw, stride):
         out = _max_tiled(x, stride)
     else:
-        out = _offset_view(x, 0, 0, stride, H_out, W_out).copy()  # (N, C, H_out, W_out)
+        out = window_entry(x, 0, 0, stride, H_out, W_out).copy()  # (N, C, H_out, W_out)
         for p in range(ph):
             for q in range(pw):
                 if p or q:
-                    np.maximum(out, _offset_view(x, p, q, stride, H_out, W_out), out=out)
+                    np.maximum(out, window_entry(x, p, q, stride, H_out, W_out), out=out)
     return out, MaxPoolFastCache(x, out, ph, pw, stride)
 
 
@@ -219,12 +215,12 @@ def _backward_general(x, out, dout, ph, pw, stride, has_nan, route) -> np.ndarra
     share = np.empty(out.shape, dtype=x.dtype)
     for p in range(ph):
         for q in range(pw):
-            entry = _offset_view(x, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
+            entry = window_entry(x, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
             np.equal(entry, out, out=hit)
             if has_nan:
                 hit |= np.isnan(entry) & nan_max
             hit &= ~taken
             taken |= hit
             route(dout, hit, share)
-            _offset_view(dx, p, q, stride, H_out, W_out)[...] += share  # overlapping windows add up
+            window_entry(dx, p, q, stride, H_out, W_out)[...] += share  # overlapping windows add up
     return dx
