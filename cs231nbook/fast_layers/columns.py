@@ -161,9 +161,8 @@ class StackedColumns:
         run = buffer[start:start + self.C * n * self.pitch]  # (C*n*pitch,)
         if self.stride == 1:
             return run
-        s = self.stride
-        grid = run.reshape(self.C, n, self.R, self.row_pitch)  # (C, n, R, row_pitch)
-        return grid[:, :, : s * self.rows:s, : s * self.cols:s]  # (C, n, H_out, W_out)
+        grid = run.reshape(self.C, n, self.R, self.row_pitch)  # (C, n, R, row_pitch), from (p, q) on
+        return window_entry(grid, 0, 0, self.stride, self.H_out, self.W_out)  # (C, n, H_out, W_out)
 
     def im2col(self, buffer: np.ndarray, n: int, out: np.ndarray) -> np.ndarray:
         """The column matrix ``out`` of shape ``(K, n*M)`` of a stacked buffer of ``n`` images.
