@@ -75,7 +75,10 @@ def machine_info() -> dict:
     except OSError:
         pass
     blas = [
-        {k: lib.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")}
+        {
+            k: lib.get(k)
+            for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads")
+        }
         for lib in threadpool_info()
         if lib.get("user_api") == "blas"
     ]
@@ -90,7 +93,9 @@ def machine_info() -> dict:
         "torch_default_threads": torch.get_num_threads() if torch is not None else None,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
-        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],  # other work on the machine
+        "load_average_at_start": [
+            round(v, 2) for v in os.getloadavg()
+        ],  # other work on the machine
         "column_chunk_bytes": columns.CHUNK_BYTES,
         "column_cap_bytes": columns.COLUMN_BUFFER_CAP_BYTES,
     }
@@ -105,7 +110,7 @@ def interleaved(contenders: dict, rounds: int, warmup: int = 2) -> dict[str, lis
             contenders[name]()
     times = {name: [] for name in names}
     for r in range(rounds):
-        order = names[r % len(names):] + names[: r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             start = time.perf_counter()
             contenders[name]()
@@ -167,6 +172,7 @@ def torch_contender(arrays, stride, pad, im2col_path: bool = False):
     tx = torch.from_numpy(x.copy()).requires_grad_()
     g = torch.from_numpy(dout.copy())
     if w is None:
+
         def run():
             torch.nn.functional.max_pool2d(tx, kernel_size=2, stride=stride).backward(g)
             tx.grad = None
@@ -213,15 +219,20 @@ def bench_naive_vs_fast(rounds: int) -> list[dict]:
     for name, x_shape, w_shape, stride, pad in cases:
         fast, naive, _ = numpy_contenders(x_shape, w_shape, stride, pad, np.float64, rng)
         times = interleaved({"naive": naive, "fast": fast}, rounds, warmup=1)
-        rows.append({
-            "case": name,
-            "naive_ms": 1e3 * statistics.median(times["naive"]),
-            "fast_ms": 1e3 * statistics.median(times["fast"]),
-            "speedup": median_ratio(times["naive"], times["fast"]),
-            "rounds": rounds,
-        })
-        print(f"  {name}: naive {rows[-1]['naive_ms']:.0f} ms, fast {rows[-1]['fast_ms']:.2f} ms, "
-              f"{rows[-1]['speedup']:.0f}x", flush=True)
+        rows.append(
+            {
+                "case": name,
+                "naive_ms": 1e3 * statistics.median(times["naive"]),
+                "fast_ms": 1e3 * statistics.median(times["fast"]),
+                "speedup": median_ratio(times["naive"], times["fast"]),
+                "rounds": rounds,
+            }
+        )
+        print(
+            f"  {name}: naive {rows[-1]['naive_ms']:.0f} ms, fast {rows[-1]['fast_ms']:.2f} ms, "
+            f"{rows[-1]['speedup']:.0f}x",
+            flush=True,
+        )
     return rows
 
 
@@ -236,30 +247,47 @@ def bench_against_torch(rounds: int, threads_list, dtypes) -> list[dict]:
                     fast, _, arrays = numpy_contenders(x_shape, w_shape, stride, pad, dtype, rng)
                     contenders = {"fast": fast, "torch": torch_contender(arrays, stride, pad)}
                     if w_shape is not None:
-                        contenders["torch_im2col"] = torch_contender(arrays, stride, pad, im2col_path=True)
-                        matmul, matmul_flops = matmul_contender(x_shape, w_shape, stride, pad, dtype, rng)
+                        contenders["torch_im2col"] = torch_contender(
+                            arrays, stride, pad, im2col_path=True
+                        )
+                        matmul, matmul_flops = matmul_contender(
+                            x_shape, w_shape, stride, pad, dtype, rng
+                        )
                         contenders["matmul"] = matmul
                     times = interleaved(contenders, rounds)
                     med = {k: statistics.median(v) for k, v in times.items()}
                     row = {
-                        "layer": name, "dtype": np.dtype(dtype).name, "threads": threads,
-                        "fast_ms": 1e3 * med["fast"], "torch_ms": 1e3 * med["torch"],
+                        "layer": name,
+                        "dtype": np.dtype(dtype).name,
+                        "threads": threads,
+                        "fast_ms": 1e3 * med["fast"],
+                        "torch_ms": 1e3 * med["torch"],
                         "fast_over_torch": median_ratio(times["fast"], times["torch"]),
                         "rounds": rounds,
                     }
                     if w_shape is not None:
                         flops = conv_flops(x_shape, w_shape, stride, pad)
                         matmul_gflops = matmul_flops / med["matmul"] / 1e9
-                        row.update({
-                            "torch_im2col_ms": 1e3 * med["torch_im2col"],
-                            "fast_over_torch_im2col": median_ratio(times["fast"], times["torch_im2col"]),
-                            "fast_gflops": flops / med["fast"] / 1e9,
-                            "matmul_gflops": matmul_gflops,
-                            "share_of_matmul": flops / med["fast"] / 1e9 / matmul_gflops,
-                        })
+                        row.update(
+                            {
+                                "torch_im2col_ms": 1e3 * med["torch_im2col"],
+                                "fast_over_torch_im2col": median_ratio(
+                                    times["fast"], times["torch_im2col"]
+                                ),
+                                "fast_gflops": flops / med["fast"] / 1e9,
+                                "matmul_gflops": matmul_gflops,
+                                "share_of_matmul": flops / med["fast"] / 1e9 / matmul_gflops,
+                            }
+                        )
                     rows.append(row)
-                    print("  " + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
-                                           for k, v in row.items()), flush=True)
+                    print(
+                        "  "
+                        + ", ".join(
+                            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in row.items()
+                        ),
+                        flush=True,
+                    )
     return rows
 
 
@@ -272,7 +300,9 @@ def bench_memory() -> dict:
     b = np.zeros(16, dtype=np.float32)
     dout = rng.standard_normal((2048, 16, 32, 32), dtype=np.float32)
     N, C, H, W = x_shape
-    full_columns = C * 9 * N * H * W * 4  # the whole batch's columns, (C*HH*WW, N*H_out*W_out), float32
+    full_columns = (
+        C * 9 * N * H * W * 4
+    )  # the whole batch's columns, (C*HH*WW, N*H_out*W_out), float32
     tracemalloc.start()
     start = time.perf_counter()
     out, cache = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
@@ -282,7 +312,9 @@ def bench_memory() -> dict:
     tracemalloc.stop()
     results = out.nbytes + dx.nbytes + dw.nbytes + db.nbytes
     row = {
-        "x_shape": list(x_shape), "w_shape": list(w_shape), "dtype": "float32",
+        "x_shape": list(x_shape),
+        "w_shape": list(w_shape),
+        "dtype": "float32",
         "full_column_matrix_MiB": full_columns / 2**20,
         "cap_MiB": columns.COLUMN_BUFFER_CAP_BYTES / 2**20,
         "chunk_MiB": columns.CHUNK_BYTES / 2**20,
@@ -291,15 +323,24 @@ def bench_memory() -> dict:
         "working_MiB": (peak - results) / 2**20,
         "seconds": seconds,
     }
-    print("  " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+    print(
+        "  "
+        + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+    )
     return row
 
 
 # ----------------------------------------------------------------------------- report
 def markdown(report: dict) -> str:
     m = report["machine"]
-    blas = "; ".join(f"{b['internal_api']} {b['version']}, kernel {b['architecture']}, "
-                     f"{b['threading_layer']}" for b in m["blas"]) or "none found"
+    blas = (
+        "; ".join(
+            f"{b['internal_api']} {b['version']}, kernel {b['architecture']}, "
+            f"{b['threading_layer']}"
+            for b in m["blas"]
+        )
+        or "none found"
+    )
     lines = [
         "# Benchmark: fast layers (pure NumPy) vs naive loops and PyTorch CPU",
         "",
@@ -319,7 +360,9 @@ def markdown(report: dict) -> str:
         "|---|---:|---:|---:|",
     ]
     for r in report["naive_vs_fast"]:
-        lines.append(f"| {r['case']} | {r['naive_ms']:.0f} | {r['fast_ms']:.2f} | {r['speedup']:.0f}x |")
+        lines.append(
+            f"| {r['case']} | {r['naive_ms']:.0f} | {r['fast_ms']:.2f} | {r['speedup']:.0f}x |"
+        )
     if report["torch"]:
         lines += [
             "",
@@ -339,19 +382,30 @@ def markdown(report: dict) -> str:
             lines.append(
                 f"| {r['layer']} | {r['dtype']} | {r['threads']} | {r['fast_ms']:.2f} | {r['torch_ms']:.2f} "
                 f"| {r['fast_over_torch']:.2f} | "
-                + (f"{r['torch_im2col_ms']:.2f} | {r['fast_over_torch_im2col']:.2f} | "
-                   f"{r['fast_gflops']:.0f} | {r['share_of_matmul']:.0%} |" if conv else "- | - | - | - |")
+                + (
+                    f"{r['torch_im2col_ms']:.2f} | {r['fast_over_torch_im2col']:.2f} | "
+                    f"{r['fast_gflops']:.0f} | {r['share_of_matmul']:.0%} |"
+                    if conv
+                    else "- | - | - | - |"
+                )
             )
         lines += ["", "## Targets (float32, 1 thread)", ""]
         repeats = report.get("targets_repeat", [])
         if repeats:
-            lines += [f"Measured in the table above, then again in {len(repeats)} repeat run(s) of the "
-                      "float32, 1-thread rows at the end of the same session.", ""]
+            lines += [
+                f"Measured in the table above, then again in {len(repeats)} repeat run(s) of the "
+                "float32, 1-thread rows at the end of the same session.",
+                "",
+            ]
         for i, t in enumerate(report["targets"]):
-            again = "".join(f"; repeat: {run[i]['measured']:.3f} ({'met' if run[i]['met'] else 'MISSED'})"
-                            for run in repeats)
-            lines.append(f"- {t['what']}: {t['measured']:.3f} (target {t['target']}) - "
-                         f"{'met' if t['met'] else 'MISSED'}{again}")
+            again = "".join(
+                f"; repeat: {run[i]['measured']:.3f} ({'met' if run[i]['met'] else 'MISSED'})"
+                for run in repeats
+            )
+            lines.append(
+                f"- {t['what']}: {t['measured']:.3f} (target {t['target']}) - "
+                f"{'met' if t['met'] else 'MISSED'}{again}"
+            )
     mem = report["memory"]
     lines += [
         "",
@@ -375,27 +429,57 @@ def targets(rows) -> list[dict]:
         if r["dtype"] != "float32" or r["threads"] != 1:
             continue
         if "torch_im2col_ms" in r:
-            out.append({"what": f"{r['layer']}: fast / torch im2col", "measured": r["fast_over_torch_im2col"],
-                        "target": "<= 1.25", "met": r["fast_over_torch_im2col"] <= 1.25})
-            out.append({"what": f"{r['layer']}: fast / torch default", "measured": r["fast_over_torch"],
-                        "target": "<= 2", "met": r["fast_over_torch"] <= 2})
+            out.append(
+                {
+                    "what": f"{r['layer']}: fast / torch im2col",
+                    "measured": r["fast_over_torch_im2col"],
+                    "target": "<= 1.25",
+                    "met": r["fast_over_torch_im2col"] <= 1.25,
+                }
+            )
+            out.append(
+                {
+                    "what": f"{r['layer']}: fast / torch default",
+                    "measured": r["fast_over_torch"],
+                    "target": "<= 2",
+                    "met": r["fast_over_torch"] <= 2,
+                }
+            )
         else:
-            out.append({"what": f"{r['layer']}: fast / torch", "measured": r["fast_over_torch"],
-                        "target": "<= 1", "met": r["fast_over_torch"] <= 1})
+            out.append(
+                {
+                    "what": f"{r['layer']}: fast / torch",
+                    "measured": r["fast_over_torch"],
+                    "target": "<= 1",
+                    "met": r["fast_over_torch"] <= 1,
+                }
+            )
     return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="few rounds; write nothing unless --out")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds for the PyTorch comparison")
-    parser.add_argument("--out", type=Path, default=None, help="stem of the result files (.md, .json)")
-    parser.add_argument("--repeat-targets", type=int, default=1,
-                        help="extra runs of the float32, 1-thread comparisons (default 1)")
+    parser.add_argument(
+        "--quick", action="store_true", help="few rounds; write nothing unless --out"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="rounds for the PyTorch comparison"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="stem of the result files (.md, .json)"
+    )
+    parser.add_argument(
+        "--repeat-targets",
+        type=int,
+        default=1,
+        help="extra runs of the float32, 1-thread comparisons (default 1)",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 41)
     out_stem = args.out or (None if args.quick else RESULTS / "bench_layers")
-    warnings.filterwarnings("ignore", module="torch")  # the mkldnn flag toggle warns about TF32 on GPUs
+    warnings.filterwarnings(
+        "ignore", module="torch"
+    )  # the mkldnn flag toggle warns about TF32 on GPUs
 
     report = {"machine": machine_info()}
     print("machine:", json.dumps(report["machine"]), flush=True)
@@ -411,7 +495,9 @@ def main(argv=None) -> int:
         report["targets_repeat"] = []
         for _ in range(args.repeat_targets):
             print("fast vs torch, float32, 1 thread, repeated:", flush=True)
-            report["targets_repeat"].append(targets(bench_against_torch(rounds, (1,), (np.float32,))))
+            report["targets_repeat"].append(
+                targets(bench_against_torch(rounds, (1,), (np.float32,)))
+            )
     print("memory:", flush=True)
     with threadpool_limits(limits=1):
         report["memory"] = bench_memory()

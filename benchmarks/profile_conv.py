@@ -43,6 +43,7 @@ def clocked_methods(spent: dict[str, float]):
             result = method(*args, **kwargs)
             spent[name] += time.perf_counter() - start
             return result
+
         return run
 
     for name, method in originals.items():
@@ -64,8 +65,9 @@ def products_alone(x, w, stride, pad):
     for sl in chunks:
         n = sl.stop - sl.start
         if n not in arrays:
-            arrays[n] = tuple(rng.standard_normal((rows, n * layout.M)).astype(x.dtype)
-                              for rows in (layout.K, F))
+            arrays[n] = tuple(
+                rng.standard_normal((rows, n * layout.M)).astype(x.dtype) for rows in (layout.K, F)
+            )
     sizes = [sl.stop - sl.start for sl in chunks]
 
     def run():
@@ -74,13 +76,18 @@ def products_alone(x, w, stride, pad):
             np.matmul(w_rows, cols)  # forward
             cols @ d.T  # filter gradient
             np.matmul(w_rows.T, d)  # column gradient
+
     return run
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--x", type=int, nargs=4, default=[64, 32, 16, 16], metavar=("N", "C", "H", "W"))
-    parser.add_argument("--w", type=int, nargs=4, default=[64, 32, 3, 3], metavar=("F", "C", "HH", "WW"))
+    parser.add_argument(
+        "--x", type=int, nargs=4, default=[64, 32, 16, 16], metavar=("N", "C", "H", "W")
+    )
+    parser.add_argument(
+        "--w", type=int, nargs=4, default=[64, 32, 3, 3], metavar=("F", "C", "HH", "WW")
+    )
     parser.add_argument("--stride", type=int, default=1)
     parser.add_argument("--pad", type=int, default=1)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
@@ -113,11 +120,15 @@ def main(argv=None) -> int:
     ms = {name: 1e3 * float(np.median(t)) for name, t in times.items()}
     total = ms.pop("total")
     rest = total - sum(ms.values())
-    print(f"x {tuple(args.x)}, w {tuple(args.w)}, stride {args.stride}, pad {args.pad}, {args.dtype}, "
-          f"1 thread: median of {args.passes} passes, forward + backward {total:.2f} ms")
+    print(
+        f"x {tuple(args.x)}, w {tuple(args.w)}, stride {args.stride}, pad {args.pad}, {args.dtype}, "
+        f"1 thread: median of {args.passes} passes, forward + backward {total:.2f} ms"
+    )
     for name in TIMED_METHODS:
         print(f"  {name:42s} {ms[name]:7.2f} ms  {ms[name] / total:6.1%}")
-    print(f"  {'three matrix products (timed alone)':42s} {ms['products']:7.2f} ms  {ms['products'] / total:6.1%}")
+    print(
+        f"  {'three matrix products (timed alone)':42s} {ms['products']:7.2f} ms  {ms['products'] / total:6.1%}"
+    )
     print(f"  {'the rest (NCHW transposes, bias, loop)':42s} {rest:7.2f} ms  {rest / total:6.1%}")
     return 0
 

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 
-def float_array(name: str, value: Any, ndim: int | None = None, min_ndim: int | None = None) -> np.ndarray:
+def float_array(
+    name: str, value: Any, ndim: int | None = None, min_ndim: int | None = None
+) -> np.ndarray:
     """Return ``value`` as a floating-point ndarray, or raise a clear error.
 
     The array is not copied, so callers must not write into it.
@@ -29,14 +31,18 @@ def float_array(name: str, value: Any, ndim: int | None = None, min_ndim: int | 
     if ndim is not None and value.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional; got shape {value.shape}")
     if min_ndim is not None and value.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimensions; got shape {value.shape}")
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions; got shape {value.shape}"
+        )
     return value
 
 
 def same_shape(name: str, value: np.ndarray, expected: tuple[int, ...], what: str) -> None:
     """Raise ``ValueError`` unless ``value.shape == expected``; ``what`` explains why."""
     if tuple(value.shape) != tuple(expected):
-        raise ValueError(f"{name} must have shape {tuple(expected)} ({what}); got {tuple(value.shape)}")
+        raise ValueError(
+            f"{name} must have shape {tuple(expected)} ({what}); got {tuple(value.shape)}"
+        )
 
 
 def labels(name: str, y: Any, num_samples: int, num_classes: int) -> np.ndarray:
@@ -51,9 +57,7 @@ def labels(name: str, y: Any, num_samples: int, num_classes: int) -> np.ndarray:
         )
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         bad = y[(y < 0) | (y >= num_classes)][0]
-        raise ValueError(
-            f"{name} must hold class indices in [0, {num_classes}); found {int(bad)}"
-        )
+        raise ValueError(f"{name} must hold class indices in [0, {num_classes}); found {int(bad)}")
     return y
 
 

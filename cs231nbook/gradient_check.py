@@ -135,7 +135,9 @@ def grad_check_sparse(
     """
     _require_float(x)
     if np.shape(analytic_grad) != x.shape:
-        raise ValueError(f"analytic_grad must have the shape of x, {x.shape}; got {np.shape(analytic_grad)}")
+        raise ValueError(
+            f"analytic_grad must have the shape of x, {x.shape}; got {np.shape(analytic_grad)}"
+        )
     rng = np.random.default_rng(seed)
     errors = np.empty(num_checks)
     for k in range(num_checks):

@@ -29,16 +29,21 @@ def check_backward(
     grads = backward(dout, cache)
     if len(inputs) == 1 and isinstance(grads, np.ndarray):
         grads = (grads,)
-    assert len(grads) == len(inputs), f"backward returned {len(grads)} gradients for {len(inputs)} inputs"
+    assert len(grads) == len(inputs), (
+        f"backward returned {len(grads)} gradients for {len(inputs)} inputs"
+    )
     errors = []
     for i, analytic in enumerate(grads):
+
         def f(value, i=i):
             args = list(inputs)
             args[i] = value
             return forward(*args)[0]
 
         numeric = eval_numerical_gradient_array(f, inputs[i], dout)
-        assert analytic.shape == inputs[i].shape, f"gradient {i} has shape {analytic.shape}, input {inputs[i].shape}"
+        assert analytic.shape == inputs[i].shape, (
+            f"gradient {i} has shape {analytic.shape}, input {inputs[i].shape}"
+        )
         err = rel_error(numeric, analytic)
         assert err < threshold, f"gradient {i}: relative error {err:.2e} >= {threshold:.0e}"
         errors.append(err)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import away_from_kinks, check_backward
 
 from cs231nbook.layers import relu_backward, relu_forward
-from gradcheck_helpers import away_from_kinks, check_backward
 
 
 def test_relu_forward_values():

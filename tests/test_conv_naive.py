@@ -1,16 +1,18 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cs231nbook.layers import ConvCache, conv_backward_naive, conv_forward_naive
-from gradcheck_helpers import check_backward
 
 
 def reference_conv(x, w, b, stride, pad):
     """An independent computation: all windows as a strided view, then one einsum."""
     HH, WW = w.shape[2:]
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    windows = sliding_window_view(x_pad, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]  # (N, C, H', W', HH, WW)
+    windows = sliding_window_view(x_pad, (HH, WW), axis=(2, 3))[
+        :, :, ::stride, ::stride
+    ]  # (N, C, H', W', HH, WW)
     return np.einsum("nchwpq,fcpq->nfhw", windows, w) + b[None, :, None, None]
 
 
@@ -57,14 +59,20 @@ def test_conv_forward_cs231n_values():
     w = np.linspace(-0.2, 0.3, num=3 * 3 * 4 * 4).reshape(3, 3, 4, 4)
     b = np.linspace(-0.1, 0.2, num=3)
     out, _ = conv_forward_naive(x, w, b, {"stride": 2, "pad": 1})
-    expected = np.array([
-        [[[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
-         [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
-         [[0.50813986, 0.54309974], [0.64082444, 0.67101435]]],
-        [[[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
-         [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
-         [[2.36270298, 2.36904306], [2.38090835, 2.38247847]]],
-    ])
+    expected = np.array(
+        [
+            [
+                [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]],
+                [[0.21027089, 0.21661097], [0.22847626, 0.23004637]],
+                [[0.50813986, 0.54309974], [0.64082444, 0.67101435]],
+            ],
+            [
+                [[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
+                [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
+                [[2.36270298, 2.36904306], [2.38090835, 2.38247847]],
+            ],
+        ]
+    )
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-8)
 
 
@@ -124,35 +132,91 @@ def test_conv_bias_gradient_is_the_sum_of_dout():
 X, W, B = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4)
 
 
-@pytest.mark.parametrize("args, error, message", [
-    ((X, W, B, {"stride": 0, "pad": 1}), ValueError, r"conv_param\['stride'\] must be a positive integer; got 0"),
-    ((X, W, B, {"stride": -2, "pad": 1}), ValueError, r"conv_param\['stride'\] must be a positive integer; got -2"),
-    ((X, W, B, {"stride": 1.0, "pad": 1}), TypeError, r"conv_param\['stride'\] must be an integer; got 1.0"),
-    ((X, W, B, {"stride": 1, "pad": -1}), ValueError, r"conv_param\['pad'\] must be a non-negative integer; got -1"),
-    ((X, W, B, {"stride": 1}), ValueError, r"conv_param is missing the key\(s\) \['pad'\]; got keys \['stride'\]"),
-    ((X, W, B, {}), ValueError, r"conv_param is missing the key\(s\) \['stride', 'pad'\]"),
-    ((X, W, B, [1, 1]), TypeError, r"conv_param must be a dict; got list"),
-    ((X, np.zeros((4, 2, 3, 3)), B, {"stride": 1, "pad": 1}), ValueError,
-     r"w must have shape \(F, C, HH, WW\) with C = 3, the number of channels of x \(x has shape \(2, 3, 5, 5\)\); "
-     r"got w of shape \(4, 2, 3, 3\)"),
-    ((X, W, np.zeros(3), {"stride": 1, "pad": 1}), ValueError,
-     r"b must have shape \(4,\) \(one bias per filter of w\); got \(3,\)"),
-    ((X, W, np.zeros((4, 1)), {"stride": 1, "pad": 1}), ValueError, r"b must be 1-dimensional; got shape \(4, 1\)"),
-    ((X, np.zeros((4, 3, 8, 3)), B, {"stride": 1, "pad": 1}), ValueError,
-     r"convolution height \(H vs filter height HH\): the window \(8\) is larger than the padded input "
-     r"\(5 \+ 2\*1 = 7\)"),
-    ((X, np.zeros((4, 3, 3, 6)), B, {"stride": 1, "pad": 0}), ValueError,
-     r"convolution width \(W vs filter width WW\): the window \(6\) is larger than the padded input"),
-    ((X, np.zeros((4, 3, 2, 2)), B, {"stride": 2, "pad": 0}), ValueError,
-     r"convolution height \(H vs filter height HH\): output size 1 \+ \(5 \+ 2\*0 - 2\) / 2 = 2.5 is not an "
-     r"integer; choose a stride and pad so that the windows tile the input exactly"),
-    ((np.zeros((2, 3, 7, 6)), W, B, {"stride": 2, "pad": 0}), ValueError,
-     r"convolution width \(W vs filter width WW\): output size 1 \+ \(6 \+ 2\*0 - 3\) / 2 = 2.5 is not an integer"),
-    ((np.zeros((3, 5, 5)), W, B, {"stride": 1, "pad": 1}), ValueError,
-     r"x must be 4-dimensional; got shape \(3, 5, 5\)"),
-    ((X.astype(int), W, B, {"stride": 1, "pad": 1}), TypeError, r"x must have a floating-point dtype"),
-    ((X, W.tolist(), B, {"stride": 1, "pad": 1}), TypeError, r"w must be a NumPy ndarray; got list"),
-])
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        (
+            (X, W, B, {"stride": 0, "pad": 1}),
+            ValueError,
+            r"conv_param\['stride'\] must be a positive integer; got 0",
+        ),
+        (
+            (X, W, B, {"stride": -2, "pad": 1}),
+            ValueError,
+            r"conv_param\['stride'\] must be a positive integer; got -2",
+        ),
+        (
+            (X, W, B, {"stride": 1.0, "pad": 1}),
+            TypeError,
+            r"conv_param\['stride'\] must be an integer; got 1.0",
+        ),
+        (
+            (X, W, B, {"stride": 1, "pad": -1}),
+            ValueError,
+            r"conv_param\['pad'\] must be a non-negative integer; got -1",
+        ),
+        (
+            (X, W, B, {"stride": 1}),
+            ValueError,
+            r"conv_param is missing the key\(s\) \['pad'\]; got keys \['stride'\]",
+        ),
+        ((X, W, B, {}), ValueError, r"conv_param is missing the key\(s\) \['stride', 'pad'\]"),
+        ((X, W, B, [1, 1]), TypeError, r"conv_param must be a dict; got list"),
+        (
+            (X, np.zeros((4, 2, 3, 3)), B, {"stride": 1, "pad": 1}),
+            ValueError,
+            r"w must have shape \(F, C, HH, WW\) with C = 3, the number of channels of x \(x has shape \(2, 3, 5, 5\)\); "
+            r"got w of shape \(4, 2, 3, 3\)",
+        ),
+        (
+            (X, W, np.zeros(3), {"stride": 1, "pad": 1}),
+            ValueError,
+            r"b must have shape \(4,\) \(one bias per filter of w\); got \(3,\)",
+        ),
+        (
+            (X, W, np.zeros((4, 1)), {"stride": 1, "pad": 1}),
+            ValueError,
+            r"b must be 1-dimensional; got shape \(4, 1\)",
+        ),
+        (
+            (X, np.zeros((4, 3, 8, 3)), B, {"stride": 1, "pad": 1}),
+            ValueError,
+            r"convolution height \(H vs filter height HH\): the window \(8\) is larger than the padded input "
+            r"\(5 \+ 2\*1 = 7\)",
+        ),
+        (
+            (X, np.zeros((4, 3, 3, 6)), B, {"stride": 1, "pad": 0}),
+            ValueError,
+            r"convolution width \(W vs filter width WW\): the window \(6\) is larger than the padded input",
+        ),
+        (
+            (X, np.zeros((4, 3, 2, 2)), B, {"stride": 2, "pad": 0}),
+            ValueError,
+            r"convolution height \(H vs filter height HH\): output size 1 \+ \(5 \+ 2\*0 - 2\) / 2 = 2.5 is not an "
+            r"integer; choose a stride and pad so that the windows tile the input exactly",
+        ),
+        (
+            (np.zeros((2, 3, 7, 6)), W, B, {"stride": 2, "pad": 0}),
+            ValueError,
+            r"convolution width \(W vs filter width WW\): output size 1 \+ \(6 \+ 2\*0 - 3\) / 2 = 2.5 is not an integer",
+        ),
+        (
+            (np.zeros((3, 5, 5)), W, B, {"stride": 1, "pad": 1}),
+            ValueError,
+            r"x must be 4-dimensional; got shape \(3, 5, 5\)",
+        ),
+        (
+            (X.astype(int), W, B, {"stride": 1, "pad": 1}),
+            TypeError,
+            r"x must have a floating-point dtype",
+        ),
+        (
+            (X, W.tolist(), B, {"stride": 1, "pad": 1}),
+            TypeError,
+            r"w must be a NumPy ndarray; got list",
+        ),
+    ],
+)
 def test_conv_forward_rejects_bad_input(args, error, message):
     with pytest.raises(error, match=message):
         conv_forward_naive(*args)
@@ -160,8 +224,11 @@ def test_conv_forward_rejects_bad_input(args, error, message):
 
 def test_conv_backward_rejects_wrong_dout():
     out, cache = conv_forward_naive(X, W, B, {"stride": 1, "pad": 1})
-    with pytest.raises(ValueError, match=r"dout must have shape \(2, 4, 5, 5\) \(the shape of the forward output\); "
-                                         r"got \(2, 4, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have shape \(2, 4, 5, 5\) \(the shape of the forward output\); "
+        r"got \(2, 4, 3, 3\)",
+    ):
         conv_backward_naive(np.zeros((2, 4, 3, 3)), cache)
     with pytest.raises(ValueError, match=r"dout must be 4-dimensional"):
         conv_backward_naive(np.zeros((2, 4, 25)), cache)

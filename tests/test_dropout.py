@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.layers import dropout_backward, dropout_forward
-from gradcheck_helpers import check_backward
 
 
 @pytest.mark.parametrize("p", [0.25, 0.4, 0.7])
@@ -40,7 +40,9 @@ def test_dropout_backward_matches_numeric():
 
 
 def test_dropout_float32():
-    out, cache = dropout_forward(np.ones((3, 3), dtype=np.float32), {"mode": "train", "p": 0.5, "seed": 1})
+    out, cache = dropout_forward(
+        np.ones((3, 3), dtype=np.float32), {"mode": "train", "p": 0.5, "seed": 1}
+    )
     assert out.dtype == np.float32
     assert dropout_backward(np.ones((3, 3), dtype=np.float32), cache).dtype == np.float32
 
@@ -52,7 +54,9 @@ def test_bad_keep_probability(p):
 
 
 def test_bad_mode_and_missing_keys():
-    with pytest.raises(ValueError, match=r"dropout_param\['mode'\] must be one of \['train', 'test'\]; got 'eval'"):
+    with pytest.raises(
+        ValueError, match=r"dropout_param\['mode'\] must be one of \['train', 'test'\]; got 'eval'"
+    ):
         dropout_forward(np.ones(3), {"mode": "eval", "p": 0.5})
     with pytest.raises(ValueError, match=r"missing the key\(s\) \['p'\]"):
         dropout_forward(np.ones(3), {"mode": "train"})

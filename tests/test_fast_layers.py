@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.fast_layers import (
     col2im,
@@ -21,7 +22,6 @@ from cs231nbook.layers import (
     max_pool_backward_naive,
     max_pool_forward_naive,
 )
-from gradcheck_helpers import check_backward
 
 # (x shape, w shape, stride, pad): odd and even sizes, non-square inputs and kernels, stride 1 to 3,
 # pad 0 to 2, 1x1 kernels, kernels as large as the padded input.
@@ -59,8 +59,10 @@ def conv_inputs(x_shape, w_shape, dtype, seed=0):
     if dtype == np.float64:
         draw = rng.standard_normal
     else:
+
         def draw(shape):
             return rng.integers(-3, 4, size=shape).astype(dtype)
+
     return draw(x_shape), draw(w_shape), draw((w_shape[0],)), draw
 
 
@@ -89,7 +91,9 @@ def test_conv_fast_matches_naive(x_shape, w_shape, stride, pad, dtype):
 def test_conv_fast_backward_matches_numeric(x_shape, w_shape, stride, pad):
     x, w, b, _ = conv_inputs(x_shape, w_shape, np.float64, seed=3)
     conv_param = {"stride": stride, "pad": pad}
-    check_backward(lambda x, w, b: conv_forward_fast(x, w, b, conv_param), conv_backward_fast, [x, w, b], 1e-7)
+    check_backward(
+        lambda x, w, b: conv_forward_fast(x, w, b, conv_param), conv_backward_fast, [x, w, b], 1e-7
+    )
 
 
 def column_bytes_per_image(x_shape, w_shape, stride, pad, itemsize=8):
@@ -211,7 +215,7 @@ def test_stacked_images_share_their_padding():
     np.testing.assert_array_equal(grid[:, 0], 0)  # shared left/right padding column
     np.testing.assert_array_equal(grid[1:4, 1:], x[0, 0])
     np.testing.assert_array_equal(grid[5:8, 1:], x[1, 0])
-    assert not buffer[9 * 4:].any()
+    assert not buffer[9 * 4 :].any()
 
 
 def test_col2im_adds_overlapping_windows():
@@ -240,14 +244,23 @@ def test_conv_caches_are_interchangeable_and_empty_batches_work():
     out, cache_fast = conv_forward_fast(x, w, b, conv_param)
     _, cache_naive = conv_forward_naive(x, w, b, conv_param)
     dout = draw(out.shape)
-    for g_a, g_b in zip(conv_backward_naive(dout, cache_fast), conv_backward_fast(dout, cache_naive)):
+    for g_a, g_b in zip(
+        conv_backward_naive(dout, cache_fast), conv_backward_fast(dout, cache_naive)
+    ):
         assert rel_error(g_a, g_b) < 1e-9
     out0, cache0 = conv_forward_fast(x[:0], w, b, conv_param)
     assert out0.shape == (0, 4, 6, 5)
     dx0, dw0, db0 = conv_backward_fast(out0, cache0)
     assert dx0.shape == (0, 3, 6, 5) and not dw0.any() and not db0.any()
-    pooled, pool_cache = max_pool_forward_fast(x[:0], {"pool_height": 2, "pool_width": 1, "stride": 1})
-    assert pooled.shape == (0, 3, 5, 5) and max_pool_backward_fast(pooled, pool_cache).shape == (0, 3, 6, 5)
+    pooled, pool_cache = max_pool_forward_fast(
+        x[:0], {"pool_height": 2, "pool_width": 1, "stride": 1}
+    )
+    assert pooled.shape == (0, 3, 5, 5) and max_pool_backward_fast(pooled, pool_cache).shape == (
+        0,
+        3,
+        6,
+        5,
+    )
 
 
 def test_conv_fast_mixed_dtypes_follow_the_naive_layer():
@@ -257,19 +270,56 @@ def test_conv_fast_mixed_dtypes_follow_the_naive_layer():
     out_naive, cache_naive = conv_forward_naive(x, w, b, {"stride": 1, "pad": 1})
     assert out.dtype == out_naive.dtype == np.float64
     dout = draw(out.shape)
-    for g_fast, g_naive in zip(conv_backward_fast(dout, cache), conv_backward_naive(dout, cache_naive)):
+    for g_fast, g_naive in zip(
+        conv_backward_fast(dout, cache), conv_backward_naive(dout, cache_naive)
+    ):
         assert g_fast.dtype == g_naive.dtype
         assert rel_error(g_naive, g_fast) < 1e-9
 
 
 CONV_ERRORS = [
-    ({"stride": 2, "pad": 0}, (1, 1, 4, 4), (1, 1, 3, 3), ValueError,
-     r"convolution height \(H vs filter height HH\): output size 1 \+ \(4 \+ 2\*0 - 3\) / 2 = 1.5 is not an integer"),
-    ({"stride": 1, "pad": 0}, (1, 1, 2, 2), (1, 1, 3, 3), ValueError, r"the window \(3\) is larger than the padded input"),
-    ({"stride": 0, "pad": 0}, (1, 1, 4, 4), (1, 1, 3, 3), ValueError, r"conv_param\['stride'\] must be a positive integer"),
-    ({"stride": 1.0, "pad": 0}, (1, 1, 4, 4), (1, 1, 3, 3), TypeError, r"conv_param\['stride'\] must be an integer"),
-    ({"stride": 1}, (1, 1, 4, 4), (1, 1, 3, 3), ValueError, r"conv_param is missing the key\(s\) \['pad'\]"),
-    ({"stride": 1, "pad": 0}, (1, 2, 4, 4), (1, 3, 3, 3), ValueError, r"w must have shape \(F, C, HH, WW\) with C = 2"),
+    (
+        {"stride": 2, "pad": 0},
+        (1, 1, 4, 4),
+        (1, 1, 3, 3),
+        ValueError,
+        r"convolution height \(H vs filter height HH\): output size 1 \+ \(4 \+ 2\*0 - 3\) / 2 = 1.5 is not an integer",
+    ),
+    (
+        {"stride": 1, "pad": 0},
+        (1, 1, 2, 2),
+        (1, 1, 3, 3),
+        ValueError,
+        r"the window \(3\) is larger than the padded input",
+    ),
+    (
+        {"stride": 0, "pad": 0},
+        (1, 1, 4, 4),
+        (1, 1, 3, 3),
+        ValueError,
+        r"conv_param\['stride'\] must be a positive integer",
+    ),
+    (
+        {"stride": 1.0, "pad": 0},
+        (1, 1, 4, 4),
+        (1, 1, 3, 3),
+        TypeError,
+        r"conv_param\['stride'\] must be an integer",
+    ),
+    (
+        {"stride": 1},
+        (1, 1, 4, 4),
+        (1, 1, 3, 3),
+        ValueError,
+        r"conv_param is missing the key\(s\) \['pad'\]",
+    ),
+    (
+        {"stride": 1, "pad": 0},
+        (1, 2, 4, 4),
+        (1, 3, 3, 3),
+        ValueError,
+        r"w must have shape \(F, C, HH, WW\) with C = 2",
+    ),
 ]
 
 
@@ -283,11 +333,23 @@ def test_conv_fast_rejects_what_naive_rejects(conv_param, x_shape, w_shape, erro
 
 def test_conv_fast_rejects_bad_arrays_and_dout():
     with pytest.raises(TypeError, match="x must have a floating-point dtype"):
-        conv_forward_fast(np.zeros((1, 1, 3, 3), dtype=int), np.zeros((1, 1, 3, 3)), np.zeros(1), {"stride": 1, "pad": 0})
+        conv_forward_fast(
+            np.zeros((1, 1, 3, 3), dtype=int),
+            np.zeros((1, 1, 3, 3)),
+            np.zeros(1),
+            {"stride": 1, "pad": 0},
+        )
     with pytest.raises(ValueError, match=r"b must have shape \(2,\)"):
-        conv_forward_fast(np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 3, 3)), np.zeros(1), {"stride": 1, "pad": 0})
-    out, cache = conv_forward_fast(np.zeros((2, 1, 4, 4)), np.zeros((3, 1, 3, 3)), np.zeros(3), {"stride": 1, "pad": 0})
-    with pytest.raises(ValueError, match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 3\)"):
+        conv_forward_fast(
+            np.zeros((1, 1, 3, 3)), np.zeros((2, 1, 3, 3)), np.zeros(1), {"stride": 1, "pad": 0}
+        )
+    out, cache = conv_forward_fast(
+        np.zeros((2, 1, 4, 4)), np.zeros((3, 1, 3, 3)), np.zeros(3), {"stride": 1, "pad": 0}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 3\)",
+    ):
         conv_backward_fast(np.zeros((2, 3, 2, 3)), cache)
     with pytest.raises(TypeError, match="dout must be a NumPy ndarray"):
         conv_backward_fast(out.tolist(), cache)
@@ -346,12 +408,16 @@ def test_pool_nan_and_infinite_dout_follow_the_naive_layer(ph, pw, stride):
     )
 
 
-@pytest.mark.parametrize("x_shape, ph, pw, stride", [((2, 2, 4, 4), 2, 2, 2), ((1, 2, 5, 5), 3, 3, 1)])
+@pytest.mark.parametrize(
+    "x_shape, ph, pw, stride", [((2, 2, 4, 4), 2, 2, 2), ((1, 2, 5, 5), 3, 3, 1)]
+)
 def test_pool_fast_backward_matches_numeric(x_shape, ph, pw, stride):
     # Distinct, well-separated values: h = 1e-5 cannot change which entry is the maximum.
     x = np.random.default_rng(7).permutation(np.prod(x_shape)).reshape(x_shape) * 0.1
     pool_param = {"pool_height": ph, "pool_width": pw, "stride": stride}
-    check_backward(lambda x: max_pool_forward_fast(x, pool_param), max_pool_backward_fast, [x], 1e-7)
+    check_backward(
+        lambda x: max_pool_forward_fast(x, pool_param), max_pool_backward_fast, [x], 1e-7
+    )
 
 
 def test_pool_fast_against_torch():
@@ -363,17 +429,42 @@ def test_pool_fast_against_torch():
     tout = torch.nn.functional.max_pool2d(tx, kernel_size=3, stride=2)
     tout.backward(torch.tensor(dout))
     np.testing.assert_array_equal(out, tout.detach().numpy())
-    np.testing.assert_allclose(max_pool_backward_fast(dout, cache), tx.grad.numpy(), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(
+        max_pool_backward_fast(dout, cache), tx.grad.numpy(), rtol=1e-14, atol=0
+    )
 
 
 POOL_ERRORS = [
-    ({"pool_height": 2, "pool_width": 2, "stride": 2}, (1, 1, 5, 4), ValueError,
-     r"max pooling height \(H vs pool_height\): output size 1 \+ \(5 \+ 2\*0 - 2\) / 2 = 2.5 is not an integer"),
-    ({"pool_height": 6, "pool_width": 2, "stride": 2}, (1, 1, 4, 4), ValueError, r"the window \(6\) is larger"),
-    ({"pool_height": 2, "pool_width": 2}, (1, 1, 4, 4), ValueError, r"pool_param is missing the key\(s\) \['stride'\]"),
-    ({"pool_height": 2, "pool_width": 0, "stride": 2}, (1, 1, 4, 4), ValueError,
-     r"pool_param\['pool_width'\] must be a positive integer"),
-    ({"pool_height": 2, "pool_width": 2, "stride": 2}, (1, 4, 4), ValueError, r"x must be 4-dimensional"),
+    (
+        {"pool_height": 2, "pool_width": 2, "stride": 2},
+        (1, 1, 5, 4),
+        ValueError,
+        r"max pooling height \(H vs pool_height\): output size 1 \+ \(5 \+ 2\*0 - 2\) / 2 = 2.5 is not an integer",
+    ),
+    (
+        {"pool_height": 6, "pool_width": 2, "stride": 2},
+        (1, 1, 4, 4),
+        ValueError,
+        r"the window \(6\) is larger",
+    ),
+    (
+        {"pool_height": 2, "pool_width": 2},
+        (1, 1, 4, 4),
+        ValueError,
+        r"pool_param is missing the key\(s\) \['stride'\]",
+    ),
+    (
+        {"pool_height": 2, "pool_width": 0, "stride": 2},
+        (1, 1, 4, 4),
+        ValueError,
+        r"pool_param\['pool_width'\] must be a positive integer",
+    ),
+    (
+        {"pool_height": 2, "pool_width": 2, "stride": 2},
+        (1, 4, 4),
+        ValueError,
+        r"x must be 4-dimensional",
+    ),
 ]
 
 
@@ -385,8 +476,13 @@ def test_pool_fast_rejects_what_naive_rejects(pool_param, x_shape, error, messag
 
 
 def test_pool_fast_rejects_wrong_dout():
-    _, cache = max_pool_forward_fast(np.zeros((2, 3, 4, 4)), {"pool_height": 2, "pool_width": 2, "stride": 2})
-    with pytest.raises(ValueError, match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 1\)"):
+    _, cache = max_pool_forward_fast(
+        np.zeros((2, 3, 4, 4)), {"pool_height": 2, "pool_width": 2, "stride": 2}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 1\)",
+    ):
         max_pool_backward_fast(np.zeros((2, 3, 2, 1)), cache)
     with pytest.raises(TypeError, match="dout must have a floating-point dtype"):
         max_pool_backward_fast(np.zeros((2, 3, 2, 2), dtype=np.int64), cache)
@@ -452,7 +548,12 @@ def random_conv_geometries(count, seed=7):
         H, W, HH, WW = (int(v) for v in rng.integers(1, [10, 10, 5, 5]))
         stride, pad = int(rng.integers(1, 4)), int(rng.integers(0, 4))
         H_pad, W_pad = H + 2 * pad, W + 2 * pad
-        if H_pad >= HH and W_pad >= WW and (H_pad - HH) % stride == 0 and (W_pad - WW) % stride == 0:
+        if (
+            H_pad >= HH
+            and W_pad >= WW
+            and (H_pad - HH) % stride == 0
+            and (W_pad - WW) % stride == 0
+        ):
             found.append(((N, C, H, W), (F, C, HH, WW), stride, pad))
     return found
 
@@ -466,7 +567,9 @@ def test_conv_fast_matches_naive_on_random_geometries(monkeypatch, chunk_bytes):
         out_naive, cache_naive = conv_forward_naive(x, w, b, conv_param)
         out_fast, cache_fast = conv_forward_fast(x, w, b, conv_param)
         dout = draw(out_naive.shape)
-        pairs = zip((out_naive, *conv_backward_naive(dout, cache_naive)),
-                    (out_fast, *conv_backward_fast(dout, cache_fast)))
+        pairs = zip(
+            (out_naive, *conv_backward_naive(dout, cache_naive)),
+            (out_fast, *conv_backward_fast(dout, cache_fast)),
+        )
         for name, (naive, fast) in zip(("out", "dx", "dw", "db"), pairs):
             assert rel_error(naive, fast) < 1e-9, (name, x_shape, w_shape, stride, pad)

@@ -11,7 +11,9 @@ def assert_model_gradients(model, X, y, threshold=1e-5):
     loss, grads = model.loss(X, y)
     assert set(grads) == set(model.params)
     for name, param in model.params.items():
-        numeric = eval_numerical_gradient(lambda _: model.loss(X, y)[0], param, verbose=False, h=1e-6)
+        numeric = eval_numerical_gradient(
+            lambda _: model.loss(X, y)[0], param, verbose=False, h=1e-6
+        )
         err = rel_error(numeric, grads[name])
         assert err < threshold, f"{name}: relative error {err:.2e}"
 
@@ -24,7 +26,9 @@ def data(N=5, D=12, C=4, seed=14):
 @pytest.mark.parametrize("reg", [0.0, 0.7])
 def test_two_layer_net_gradients(reg):
     X, y = data()
-    model = TwoLayerNet(input_dim=12, hidden_dim=8, num_classes=4, weight_scale=1e-1, reg=reg, seed=0)
+    model = TwoLayerNet(
+        input_dim=12, hidden_dim=8, num_classes=4, weight_scale=1e-1, reg=reg, seed=0
+    )
     assert_model_gradients(model, X, y)
 
 
@@ -32,15 +36,29 @@ def test_two_layer_net_gradients(reg):
 @pytest.mark.parametrize("hidden_dims", [[], [10], [9, 7, 6]])
 def test_fully_connected_net_gradients(hidden_dims, reg):
     X, y = data()
-    model = FullyConnectedNet(hidden_dims, input_dim=12, num_classes=4, reg=reg, weight_scale=5e-1,
-                              dtype=np.float64, seed=1)
+    model = FullyConnectedNet(
+        hidden_dims,
+        input_dim=12,
+        num_classes=4,
+        reg=reg,
+        weight_scale=5e-1,
+        dtype=np.float64,
+        seed=1,
+    )
     assert_model_gradients(model, X, y)
 
 
 def test_fully_connected_net_with_dropout_gradients():
     X, y = data()
-    model = FullyConnectedNet([10, 8], input_dim=12, num_classes=4, dropout_keep_ratio=0.5,
-                              weight_scale=5e-1, dtype=np.float64, seed=2)
+    model = FullyConnectedNet(
+        [10, 8],
+        input_dim=12,
+        num_classes=4,
+        dropout_keep_ratio=0.5,
+        weight_scale=5e-1,
+        dtype=np.float64,
+        seed=2,
+    )
     model.dropout_param["seed"] = 123  # freeze the masks so the loss is a function of the params
     assert_model_gradients(model, X, y)
 
@@ -65,7 +83,9 @@ def test_initial_loss_of_a_deep_net_is_log_c():
 def test_scores_in_test_mode_and_dtypes():
     X, y = data()
     for dtype in (np.float32, np.float64):
-        model = FullyConnectedNet([6], input_dim=12, num_classes=4, dropout_keep_ratio=0.5, dtype=dtype, seed=4)
+        model = FullyConnectedNet(
+            [6], input_dim=12, num_classes=4, dropout_keep_ratio=0.5, dtype=dtype, seed=4
+        )
         scores = model.loss(X)
         assert scores.shape == (5, 4) and scores.dtype == dtype
         np.testing.assert_array_equal(scores, model.loss(X))  # no dropout at test time
@@ -104,7 +124,11 @@ def test_model_does_not_modify_x():
         ({"hidden_dims": 10}, TypeError, "list of layer widths"),
         ({"hidden_dims": [10, 0]}, ValueError, r"hidden_dims\[1\] must be a positive integer"),
         ({"hidden_dims": [10], "dropout_keep_ratio": 0}, ValueError, "keep probability"),
-        ({"hidden_dims": [10], "normalization": "groupnorm"}, ValueError, "normalization must be one of"),
+        (
+            {"hidden_dims": [10], "normalization": "groupnorm"},
+            ValueError,
+            "normalization must be one of",
+        ),
         ({"hidden_dims": [10], "reg": -1}, ValueError, "reg must be a non-negative number"),
         ({"hidden_dims": [10], "dtype": np.int32}, ValueError, "dtype must be float32 or float64"),
     ],
@@ -116,5 +140,7 @@ def test_bad_configurations(kwargs, error, message):
 
 def test_wrong_input_size():
     model = FullyConnectedNet([5], input_dim=12, num_classes=3)
-    with pytest.raises(ValueError, match=r"X must hold examples of 12 features.*got X of shape \(2, 13\)"):
+    with pytest.raises(
+        ValueError, match=r"X must hold examples of 12 features.*got X of shape \(2, 13\)"
+    ):
         model.loss(np.zeros((2, 13)))

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.classifiers import FullyConnectedNet
 from cs231nbook.gradient_check import eval_numerical_gradient, rel_error
@@ -19,7 +20,6 @@ from cs231nbook.layers import (
     layernorm_forward,
     relu_forward,
 )
-from gradcheck_helpers import check_backward
 
 NORMALIZATIONS = ["batchnorm", "layernorm"]
 
@@ -31,8 +31,14 @@ def data(N=6, D=12, C=4, seed=21):
 
 def model(normalization, hidden_dims=(10, 8), dtype=np.float64, **kwargs):
     kwargs = {"weight_scale": 5e-1, "seed": 3, **kwargs}
-    return FullyConnectedNet(list(hidden_dims), input_dim=12, num_classes=4, normalization=normalization,
-                             dtype=dtype, **kwargs)
+    return FullyConnectedNet(
+        list(hidden_dims),
+        input_dim=12,
+        num_classes=4,
+        normalization=normalization,
+        dtype=dtype,
+        **kwargs,
+    )
 
 
 def assert_model_gradients(net, X, y, threshold=1e-5):
@@ -104,7 +110,12 @@ def test_sandwiches_compose_their_layers():
 def test_parameters_and_bn_params(normalization):
     net = model(normalization, hidden_dims=(10, 8, 7), dtype=np.float32)
     assert sorted(k for k in net.params if k.startswith(("gamma", "beta"))) == [
-        "beta1", "beta2", "beta3", "gamma1", "gamma2", "gamma3"
+        "beta1",
+        "beta2",
+        "beta3",
+        "gamma1",
+        "gamma2",
+        "gamma3",
     ]
     for i, width in enumerate((10, 8, 7), start=1):
         np.testing.assert_array_equal(net.params[f"gamma{i}"], np.ones(width))
@@ -165,8 +176,11 @@ def test_batchnorm_model_keeps_running_statistics_and_uses_them_at_test_time():
     h = X
     for i in (1, 2):
         a, _ = affine_forward(h, net.params[f"W{i}"], net.params[f"b{i}"])
-        h, _ = relu_forward(batchnorm_forward(a, net.params[f"gamma{i}"], net.params[f"beta{i}"],
-                                              {"mode": "train"})[0])
+        h, _ = relu_forward(
+            batchnorm_forward(
+                a, net.params[f"gamma{i}"], net.params[f"beta{i}"], {"mode": "train"}
+            )[0]
+        )
     train_scores, _ = affine_forward(h, net.params["W3"], net.params["b3"])
     assert not np.allclose(scores, train_scores)
 
@@ -179,7 +193,9 @@ def test_batchnorm_model_in_test_mode_matches_explicit_layers():
     for i in (1, 2):
         bn_param = dict(net.bn_params[i - 1], mode="test")
         a, _ = affine_forward(h, net.params[f"W{i}"], net.params[f"b{i}"])
-        h, _ = relu_forward(batchnorm_forward(a, net.params[f"gamma{i}"], net.params[f"beta{i}"], bn_param)[0])
+        h, _ = relu_forward(
+            batchnorm_forward(a, net.params[f"gamma{i}"], net.params[f"beta{i}"], bn_param)[0]
+        )
     expected, _ = affine_forward(h, net.params["W3"], net.params["b3"])
     np.testing.assert_allclose(net.loss(X), expected, rtol=1e-12)
 
@@ -193,8 +209,14 @@ def test_layernorm_model_does_not_depend_on_the_batch():
 @pytest.mark.parametrize("normalization", NORMALIZATIONS)
 def test_initial_loss_is_log_c(normalization):
     X, y = data(N=50, C=10)
-    net = FullyConnectedNet([20, 20], input_dim=12, num_classes=10, normalization=normalization,
-                            weight_scale=1e-3, seed=0)
+    net = FullyConnectedNet(
+        [20, 20],
+        input_dim=12,
+        num_classes=10,
+        normalization=normalization,
+        weight_scale=1e-3,
+        seed=0,
+    )
     assert abs(net.loss(X, y)[0] - math.log(10)) < 1e-2
 
 
@@ -226,8 +248,15 @@ def test_batchnorm_lets_a_badly_scaled_deep_net_learn():
     X, y = data(N=40, C=4)
     grads = {}
     for normalization in (None, "batchnorm"):
-        net = FullyConnectedNet([16] * 4, input_dim=12, num_classes=4, normalization=normalization,
-                                weight_scale=1e-3, dtype=np.float64, seed=0)
+        net = FullyConnectedNet(
+            [16] * 4,
+            input_dim=12,
+            num_classes=4,
+            normalization=normalization,
+            weight_scale=1e-3,
+            dtype=np.float64,
+            seed=0,
+        )
         _, g = net.loss(X, y)
         grads[normalization] = np.abs(g["W1"]).max()
     assert grads[None] < 1e-9 < 1e-3 < grads["batchnorm"]

@@ -1,7 +1,7 @@
 import numpy as np
+from gradcheck_helpers import check_backward
 
 from cs231nbook.layer_utils import affine_relu_backward, affine_relu_forward
-from gradcheck_helpers import check_backward
 
 
 def test_affine_relu_backward_matches_numeric():

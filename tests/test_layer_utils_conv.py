@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.gradient_check import rel_error
 from cs231nbook.layer_utils import (
@@ -18,22 +19,34 @@ from cs231nbook.layers import (
     relu_backward,
     relu_forward,
 )
-from gradcheck_helpers import check_backward
 
 POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
 # (x shape, w shape, conv_param, pool_param)
 GEOMETRIES = [
     ((2, 3, 8, 8), (3, 3, 3, 3), {"stride": 1, "pad": 1}, POOL),
-    ((1, 2, 7, 7), (2, 2, 3, 3), {"stride": 2, "pad": 2}, {"pool_height": 3, "pool_width": 3, "stride": 1}),
-    ((2, 1, 6, 5), (2, 1, 3, 2), {"stride": 1, "pad": 0}, {"pool_height": 2, "pool_width": 2, "stride": 2}),
+    (
+        (1, 2, 7, 7),
+        (2, 2, 3, 3),
+        {"stride": 2, "pad": 2},
+        {"pool_height": 3, "pool_width": 3, "stride": 1},
+    ),
+    (
+        (2, 1, 6, 5),
+        (2, 1, 3, 2),
+        {"stride": 1, "pad": 0},
+        {"pool_height": 2, "pool_width": 2, "stride": 2},
+    ),
 ]
 
 
 def make_inputs(x_shape, w_shape, seed, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype),
-            rng.standard_normal(w_shape[0]).astype(dtype))
+    return (
+        rng.standard_normal(x_shape).astype(dtype),
+        rng.standard_normal(w_shape).astype(dtype),
+        rng.standard_normal(w_shape[0]).astype(dtype),
+    )
 
 
 def naive_conv_relu_pool(x, w, b, conv_param, pool_param, dout):
@@ -104,12 +117,19 @@ def test_conv_sandwiches_preserve_float32():
 
 def test_conv_sandwiches_reject_bad_params():
     x, w, b = make_inputs((1, 2, 4, 4), (3, 2, 3, 3), seed=18)
-    with pytest.raises(ValueError, match=r"conv_param\['stride'\] must be a positive integer; got 0"):
+    with pytest.raises(
+        ValueError, match=r"conv_param\['stride'\] must be a positive integer; got 0"
+    ):
         conv_relu_forward(x, w, b, {"stride": 0, "pad": 1})
     with pytest.raises(ValueError, match=r"conv_param is missing the key\(s\) \['pad'\]"):
         conv_relu_pool_forward(x, w, b, {"stride": 1}, POOL)
-    with pytest.raises(ValueError, match=r"max pooling height \(H vs pool_height\): output size 1 \+ \(4 \+ 2\*0 - 3\) / 2"):
-        conv_relu_pool_forward(x, w, b, {"stride": 1, "pad": 1}, {"pool_height": 3, "pool_width": 3, "stride": 2})
+    with pytest.raises(
+        ValueError,
+        match=r"max pooling height \(H vs pool_height\): output size 1 \+ \(4 \+ 2\*0 - 3\) / 2",
+    ):
+        conv_relu_pool_forward(
+            x, w, b, {"stride": 1, "pad": 1}, {"pool_height": 3, "pool_width": 3, "stride": 2}
+        )
 
 
 def test_conv_relu_pool_against_torch():

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.gradient_check import rel_error
 from cs231nbook.layer_utils import (
@@ -20,7 +21,6 @@ from cs231nbook.layers import (
     spatial_batchnorm_backward,
     spatial_batchnorm_forward,
 )
-from gradcheck_helpers import check_backward
 
 CONV = {"stride": 1, "pad": 1}
 POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -39,7 +39,11 @@ def make_inputs(x_shape=(3, 2, 6, 6), F=3, K=3, seed=0, dtype=np.float64):
 def trained_bn_param(F, seed):
     """A test-mode bn_param with running statistics that are not the identity."""
     rng = np.random.default_rng(seed)
-    return {"mode": "test", "running_mean": rng.standard_normal(F), "running_var": 0.5 + rng.random(F)}
+    return {
+        "mode": "test",
+        "running_mean": rng.standard_normal(F),
+        "running_var": 0.5 + rng.random(F),
+    }
 
 
 def test_conv_bn_relu_train_mode_gradients():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.layers import affine_backward, affine_forward
-from gradcheck_helpers import check_backward
 
 
 def test_affine_forward_known_values():

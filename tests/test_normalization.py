@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.gradient_check import rel_error
 from cs231nbook.layers import (
@@ -9,7 +10,6 @@ from cs231nbook.layers import (
     layernorm_backward,
     layernorm_forward,
 )
-from gradcheck_helpers import check_backward
 
 
 def inputs(N=6, D=4, seed=3, loc=2.0, scale=3.0):
@@ -29,7 +29,9 @@ def test_batchnorm_train_output_has_batch_statistics_gamma_and_beta():
     x, gamma, beta = inputs(N=50, D=3)
     out, _ = batchnorm_forward(x, gamma, beta, {"mode": "train"})
     np.testing.assert_allclose(out.mean(axis=0), beta, atol=1e-12)
-    np.testing.assert_allclose(out.std(axis=0), np.abs(gamma) * np.sqrt(x.var(0) / (x.var(0) + 1e-5)), rtol=1e-12)
+    np.testing.assert_allclose(
+        out.std(axis=0), np.abs(gamma) * np.sqrt(x.var(0) / (x.var(0) + 1e-5)), rtol=1e-12
+    )
 
 
 def test_batchnorm_uses_biased_variance_and_eps():
@@ -49,7 +51,9 @@ def test_running_statistics_initialised_and_updated():
     bn_param["momentum"] = 0.5
     old_mean, old_var = bn_param["running_mean"], bn_param["running_var"]
     batchnorm_forward(x2, gamma, beta, bn_param)
-    np.testing.assert_allclose(bn_param["running_mean"], 0.5 * old_mean + 0.5 * x2.mean(0), rtol=1e-14)
+    np.testing.assert_allclose(
+        bn_param["running_mean"], 0.5 * old_mean + 0.5 * x2.mean(0), rtol=1e-14
+    )
     np.testing.assert_allclose(bn_param["running_var"], 0.5 * old_var + 0.5 * x2.var(0), rtol=1e-14)
 
 
@@ -180,7 +184,9 @@ def test_layernorm_does_not_depend_on_the_batch():
 @pytest.mark.parametrize("shape", [(4, 6), (2, 3), (1, 5)])
 def test_layernorm_backward_matches_numeric(shape):
     x, gamma, beta = inputs(*shape)
-    check_backward(lambda x, g, b: layernorm_forward(x, g, b, {}), layernorm_backward, [x, gamma, beta])
+    check_backward(
+        lambda x, g, b: layernorm_forward(x, g, b, {}), layernorm_backward, [x, gamma, beta]
+    )
 
 
 def test_layernorm_ignores_a_mode_key():
@@ -240,10 +246,22 @@ def test_inputs_are_not_modified():
 @pytest.mark.parametrize(
     "bn_param, error, message",
     [
-        ({"mode": "eval"}, ValueError, r"bn_param\['mode'\] must be one of \['train', 'test'\]; got 'eval'"),
+        (
+            {"mode": "eval"},
+            ValueError,
+            r"bn_param\['mode'\] must be one of \['train', 'test'\]; got 'eval'",
+        ),
         ({}, ValueError, r"bn_param is missing the key\(s\) \['mode'\]"),
-        ({"mode": "train", "eps": 0}, ValueError, r"bn_param\['eps'\] must be a positive number; got 0"),
-        ({"mode": "train", "momentum": 1.5}, ValueError, r"bn_param\['momentum'\] must be a number in \[0, 1\]"),
+        (
+            {"mode": "train", "eps": 0},
+            ValueError,
+            r"bn_param\['eps'\] must be a positive number; got 0",
+        ),
+        (
+            {"mode": "train", "momentum": 1.5},
+            ValueError,
+            r"bn_param\['momentum'\] must be a number in \[0, 1\]",
+        ),
         (
             {"mode": "test", "running_mean": np.zeros(3)},
             ValueError,
@@ -266,9 +284,13 @@ def test_rejects_bad_shapes(forward):
         return layernorm_forward(x, gamma, beta, {})
 
     x, gamma, beta = inputs()
-    with pytest.raises(ValueError, match=r"gamma must have shape \(4,\) \(one scale per feature.*got \(5,\)"):
+    with pytest.raises(
+        ValueError, match=r"gamma must have shape \(4,\) \(one scale per feature.*got \(5,\)"
+    ):
         call(x, np.ones(5), beta)
-    with pytest.raises(ValueError, match=r"beta must have shape \(4,\) \(one shift per feature.*got \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"beta must have shape \(4,\) \(one shift per feature.*got \(3,\)"
+    ):
         call(x, gamma, np.ones(3))
     with pytest.raises(ValueError, match=r"gamma must be 1-dimensional; got shape \(1, 4\)"):
         call(x, gamma[None], beta)
@@ -308,7 +330,9 @@ def test_batchnorm_against_torch():
     tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
     trm, trv = torch.tensor(rm), torch.tensor(rv)
     # torch's momentum weights the *new* value, and its running variance is unbiased
-    tout = torch.nn.functional.batch_norm(tx, trm, trv, tg, tb, training=True, momentum=0.2, eps=1e-5)
+    tout = torch.nn.functional.batch_norm(
+        tx, trm, trv, tg, tb, training=True, momentum=0.2, eps=1e-5
+    )
     tout.backward(torch.tensor(dout))
     np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     for backward in (batchnorm_backward, batchnorm_backward_alt):

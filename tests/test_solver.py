@@ -511,11 +511,26 @@ def test_best_running_statistics_are_restored_with_the_best_params(tmp_path):
         "X_val": rng.standard_normal((20, 6)),
         "y_val": rng.integers(3, size=20),
     }
-    model = FullyConnectedNet([8], input_dim=6, num_classes=3, normalization="batchnorm",
-                              weight_scale=0.5, dtype=np.float64, seed=0)
-    solver = Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 0.5},
-                    batch_size=20, num_epochs=6, verbose=False, seed=0,
-                    checkpoint_name=tmp_path / "bn")
+    model = FullyConnectedNet(
+        [8],
+        input_dim=6,
+        num_classes=3,
+        normalization="batchnorm",
+        weight_scale=0.5,
+        dtype=np.float64,
+        seed=0,
+    )
+    solver = Solver(
+        model,
+        data,
+        update_rule="sgd",
+        optim_config={"learning_rate": 0.5},
+        batch_size=20,
+        num_epochs=6,
+        verbose=False,
+        seed=0,
+        checkpoint_name=tmp_path / "bn",
+    )
     solver.train()
     assert solver.best_state  # the model has running statistics to remember
     best_epoch = int(np.argmax(solver.val_acc_history))
@@ -527,8 +542,9 @@ def test_best_running_statistics_are_restored_with_the_best_params(tmp_path):
     checkpoint = load_checkpoint(tmp_path / f"bn_epoch_{best_epoch}.npz")
     for key, value in solver.best_state.items():
         np.testing.assert_array_equal(checkpoint.state[key], value)
-    fresh = FullyConnectedNet([8], input_dim=6, num_classes=3, normalization="batchnorm",
-                              dtype=np.float64, seed=1)
+    fresh = FullyConnectedNet(
+        [8], input_dim=6, num_classes=3, normalization="batchnorm", dtype=np.float64, seed=1
+    )
     fresh.loss(data["X_train"][:4], data["y_train"][:4])  # creates its running statistics
     load_checkpoint(tmp_path / f"bn_epoch_{best_epoch}.npz", fresh)
     for key, value in checkpoint.state.items():

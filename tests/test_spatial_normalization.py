@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from gradcheck_helpers import check_backward
 
 from cs231nbook.layers import (
     batchnorm_forward,
@@ -10,7 +11,6 @@ from cs231nbook.layers import (
     spatial_groupnorm_backward,
     spatial_groupnorm_forward,
 )
-from gradcheck_helpers import check_backward
 
 
 def feature_maps(N=2, C=6, H=3, W=2, seed=5):
@@ -32,7 +32,9 @@ def test_spatial_batchnorm_normalizes_each_channel_over_n_h_w():
     out, _ = spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
     mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
     expected = (x - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-5)
-    np.testing.assert_allclose(out, gamma[:, None, None] * expected + beta[:, None, None], rtol=1e-12)
+    np.testing.assert_allclose(
+        out, gamma[:, None, None] * expected + beta[:, None, None], rtol=1e-12
+    )
 
 
 def test_spatial_batchnorm_equals_reshaped_vanilla_batchnorm():
@@ -52,9 +54,13 @@ def test_spatial_batchnorm_test_mode_uses_running_statistics():
     x = feature_maps()
     gamma, beta = channel_params(6, (6,))
     rm, rv = np.linspace(-1, 1, 6), np.linspace(0.5, 2, 6)
-    out, _ = spatial_batchnorm_forward(x, gamma, beta, {"mode": "test", "running_mean": rm, "running_var": rv})
+    out, _ = spatial_batchnorm_forward(
+        x, gamma, beta, {"mode": "test", "running_mean": rm, "running_var": rv}
+    )
     expected = (x - rm[:, None, None]) / np.sqrt(rv[:, None, None] + 1e-5)
-    np.testing.assert_allclose(out, gamma[:, None, None] * expected + beta[:, None, None], rtol=1e-12)
+    np.testing.assert_allclose(
+        out, gamma[:, None, None] * expected + beta[:, None, None], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("mode", ["train", "test"])
@@ -95,7 +101,9 @@ def test_groupnorm_equals_reshaped_vanilla_layernorm():
     dx, dgamma, dbeta = spatial_groupnorm_backward(dout, cache)
     dx_rows, _, _ = layernorm_backward((dout * gamma).reshape(rows.shape), ln_cache)
     np.testing.assert_allclose(dx, dx_rows.reshape(x.shape), rtol=1e-14)
-    np.testing.assert_allclose(dgamma, (dout * xhat_rows.reshape(x.shape)).sum((0, 2, 3), keepdims=True))
+    np.testing.assert_allclose(
+        dgamma, (dout * xhat_rows.reshape(x.shape)).sum((0, 2, 3), keepdims=True)
+    )
     np.testing.assert_allclose(dbeta, dout.sum((0, 2, 3), keepdims=True))
 
 
@@ -110,10 +118,14 @@ def test_groupnorm_does_not_depend_on_the_batch():
     x = feature_maps(N=4)
     gamma, beta = channel_params(6, (1, 6, 1, 1))
     out, _ = spatial_groupnorm_forward(x, gamma, beta, 2, {})
-    np.testing.assert_allclose(spatial_groupnorm_forward(x[1:2], gamma, beta, 2, {})[0], out[1:2], rtol=1e-14)
+    np.testing.assert_allclose(
+        spatial_groupnorm_forward(x[1:2], gamma, beta, 2, {})[0], out[1:2], rtol=1e-14
+    )
 
 
-@pytest.mark.parametrize("shape, G", [((2, 6, 3, 2), 2), ((2, 6, 3, 2), 6), ((1, 4, 2, 3), 1), ((3, 2, 2, 2), 2)])
+@pytest.mark.parametrize(
+    "shape, G", [((2, 6, 3, 2), 2), ((2, 6, 3, 2), 6), ((1, 4, 2, 3), 1), ((3, 2, 2, 2), 2)]
+)
 def test_groupnorm_backward_matches_numeric(shape, G):
     x = feature_maps(*shape)
     gamma, beta = channel_params(shape[1], (1, shape[1], 1, 1))
@@ -136,7 +148,9 @@ def test_dtype_is_preserved(dtype):
     out, cache = spatial_batchnorm_forward(x, gamma, beta, bn_param)
     assert out.dtype == dtype and bn_param["running_var"].dtype == dtype
     assert all(g.dtype == dtype for g in spatial_batchnorm_backward(np.ones_like(out), cache))
-    out, cache = spatial_groupnorm_forward(x, gamma.reshape(1, 6, 1, 1), beta.reshape(1, 6, 1, 1), 3, {})
+    out, cache = spatial_groupnorm_forward(
+        x, gamma.reshape(1, 6, 1, 1), beta.reshape(1, 6, 1, 1), 3, {}
+    )
     assert out.dtype == dtype
     assert all(g.dtype == dtype for g in spatial_groupnorm_backward(np.ones_like(out), cache))
 
@@ -160,7 +174,10 @@ def test_spatial_batchnorm_rejects_bad_inputs():
     gamma, beta = channel_params(6, (6,))
     with pytest.raises(ValueError, match=r"x must be 4-dimensional; got shape \(2, 36\)"):
         spatial_batchnorm_forward(x.reshape(2, 36), gamma, beta, {"mode": "train"})
-    with pytest.raises(ValueError, match=r"gamma must have shape \(6,\) \(one scale per channel.*got \(1, 6, 1, 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"gamma must have shape \(6,\) \(one scale per channel.*got \(1, 6, 1, 1\)",
+    ):
         spatial_batchnorm_forward(x, gamma.reshape(1, 6, 1, 1), beta, {"mode": "train"})
     with pytest.raises(ValueError, match=r"beta must have shape \(6,\).*got \(5,\)"):
         spatial_batchnorm_forward(x, gamma, beta[:5], {"mode": "train"})
@@ -174,7 +191,9 @@ def test_spatial_batchnorm_rejects_bad_inputs():
 def test_groupnorm_rejects_bad_inputs():
     x = feature_maps()
     gamma, beta = channel_params(6, (1, 6, 1, 1))
-    with pytest.raises(ValueError, match=r"G must divide the number of channels C = 6 \(x.shape\[1\]\); got G = 4"):
+    with pytest.raises(
+        ValueError, match=r"G must divide the number of channels C = 6 \(x.shape\[1\]\); got G = 4"
+    ):
         spatial_groupnorm_forward(x, gamma, beta, 4, {})
     with pytest.raises(ValueError, match="G must be a positive integer; got 0"):
         spatial_groupnorm_forward(x, gamma, beta, 0, {})
@@ -182,7 +201,9 @@ def test_groupnorm_rejects_bad_inputs():
         spatial_groupnorm_forward(x, gamma, beta, 2.0, {})
     with pytest.raises(ValueError, match=r"gamma must have shape \(1, 6, 1, 1\).*got \(6,\)"):
         spatial_groupnorm_forward(x, gamma.ravel(), beta, 2, {})
-    with pytest.raises(ValueError, match=r"beta must have shape \(1, 6, 1, 1\).*got \(1, 3, 1, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"beta must have shape \(1, 6, 1, 1\).*got \(1, 3, 1, 1\)"
+    ):
         spatial_groupnorm_forward(x, gamma, beta[:, :3], 3, {})
     with pytest.raises(ValueError, match=r"x must be 4-dimensional; got shape \(2, 6, 6\)"):
         spatial_groupnorm_forward(x.reshape(2, 6, 6), gamma, beta, 2, {})

@@ -8,8 +8,20 @@ import pytest
 from cs231nbook.checkpoint import load_checkpoint
 from cs231nbook.train import build_model, build_parser, main
 
-TINY_THREELAYER = ["--model", "threelayer", "--num-filters", "4", "--hidden-dim", "16",
-                   "--epochs", "1", "--batch-size", "50", "--lr", "1e-2"]
+TINY_THREELAYER = [
+    "--model",
+    "threelayer",
+    "--num-filters",
+    "4",
+    "--hidden-dim",
+    "16",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "50",
+    "--lr",
+    "1e-2",
+]
 
 
 def test_a_tiny_run_writes_its_checkpoint_and_plot(tmp_path, capsys):
@@ -32,11 +44,45 @@ def test_a_tiny_run_writes_its_checkpoint_and_plot(tmp_path, capsys):
 
 
 def test_deep_batchnorm_and_fc_runs(capsys):
-    deep = ["--model", "deep", "--num-filters", "4", "4", "--max-pools", "0", "1", "--batchnorm",
-            "--epochs", "1", "--batch-size", "100", "--quiet", "--dtype", "float64"]
+    deep = [
+        "--model",
+        "deep",
+        "--num-filters",
+        "4",
+        "4",
+        "--max-pools",
+        "0",
+        "1",
+        "--batchnorm",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "100",
+        "--quiet",
+        "--dtype",
+        "float64",
+    ]
     assert main(deep) == 0
-    assert main(["--model", "fc", "--hidden-dims", "20", "--epochs", "1", "--quiet",
-                 "--update-rule", "sgd_momentum", "--lr", "0.05", "--weight-scale", "0.01"]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                "fc",
+                "--hidden-dims",
+                "20",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--update-rule",
+                "sgd_momentum",
+                "--lr",
+                "0.05",
+                "--weight-scale",
+                "0.01",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "DeepConvNet with" in out and "FullyConnectedNet with" in out
     assert out.count("final accuracy:") == 2 and "epoch 1/1" not in out  # --quiet
@@ -50,8 +96,21 @@ def test_the_same_seed_gives_the_same_run(capsys):
 
 
 def test_options_reach_the_model():
-    args = build_parser().parse_args(["--model", "deep", "--num-filters", "6", "5", "--max-pools",
-                                      "1", "--reg", "0.1", "--dtype", "float64"])
+    args = build_parser().parse_args(
+        [
+            "--model",
+            "deep",
+            "--num-filters",
+            "6",
+            "5",
+            "--max-pools",
+            "1",
+            "--reg",
+            "0.1",
+            "--dtype",
+            "float64",
+        ]
+    )
     model = build_model(args, (1, 8, 8), 10)
     assert model.params["W2"].shape == (5, 6, 3, 3) and model.params["W3"].shape == (5 * 4 * 4, 10)
     assert model.reg == 0.1 and model.dtype == np.float64 and not model.batchnorm
@@ -74,9 +133,30 @@ def write_tiny_cifar10(directory, per_batch=12, seed=0):
 
 def test_cifar10_from_a_directory(tmp_path, capsys):
     write_tiny_cifar10(tmp_path / "cifar-10-batches-bin")
-    status = main(["--cifar10", str(tmp_path), "--num-training", "40", "--num-validation", "10",
-                   "--num-test", "8", "--model", "deep", "--num-filters", "2", "--max-pools", "0",
-                   "--batchnorm", "--epochs", "1", "--batch-size", "20", "--quiet"])
+    status = main(
+        [
+            "--cifar10",
+            str(tmp_path),
+            "--num-training",
+            "40",
+            "--num-validation",
+            "10",
+            "--num-test",
+            "8",
+            "--model",
+            "deep",
+            "--num-filters",
+            "2",
+            "--max-pools",
+            "0",
+            "--batchnorm",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "20",
+            "--quiet",
+        ]
+    )
     assert status == 0
     out = capsys.readouterr().out
     assert "on CIFAR-10: 40 training images of shape (3, 32, 32)" in out
@@ -93,10 +173,30 @@ def test_help_documents_every_option(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ["--model", "--hidden-dims", "--num-filters", "--filter-size", "--hidden-dim",
-                   "--max-pools", "--batchnorm", "--weight-scale", "--reg", "--dtype", "--epochs",
-                   "--batch-size", "--update-rule", "--lr", "--lr-decay", "--seed", "--print-every",
-                   "--quiet", "--cifar10", "--num-training", "--checkpoint", "--plot"]:
+    for option in [
+        "--model",
+        "--hidden-dims",
+        "--num-filters",
+        "--filter-size",
+        "--hidden-dim",
+        "--max-pools",
+        "--batchnorm",
+        "--weight-scale",
+        "--reg",
+        "--dtype",
+        "--epochs",
+        "--batch-size",
+        "--update-rule",
+        "--lr",
+        "--lr-decay",
+        "--seed",
+        "--print-every",
+        "--quiet",
+        "--cifar10",
+        "--num-training",
+        "--checkpoint",
+        "--plot",
+    ]:
         assert option in text, option
     assert "kaiming" in text and "(default: threelayer)" in text
 
@@ -109,18 +209,30 @@ def test_help_documents_every_option(capsys):
         (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
         (["--lr", "0"], "argument --lr: expected a positive number; got 0"),
         (["--reg", "-0.1"], "argument --reg: expected a number >= 0; got -0.1"),
-        (["--weight-scale", "xavier"],
-         "argument --weight-scale: expected a positive number or 'kaiming'; got 'xavier'"),
+        (
+            ["--weight-scale", "xavier"],
+            "argument --weight-scale: expected a positive number or 'kaiming'; got 'xavier'",
+        ),
         (["--update-rule", "lbfgs"], "argument --update-rule: invalid choice: 'lbfgs'"),
         (["--batchnorm"], "--batchnorm applies to --model fc or deep, not threelayer"),
         (["--max-pools", "0"], "--max-pools applies to --model deep, not threelayer"),
-        (["--model", "fc", "--num-filters", "8"], "--num-filters applies to --model threelayer or deep"),
-        (["--num-filters", "8", "8"], "--model threelayer takes one --num-filters value; got [8, 8]"),
+        (
+            ["--model", "fc", "--num-filters", "8"],
+            "--num-filters applies to --model threelayer or deep",
+        ),
+        (
+            ["--num-filters", "8", "8"],
+            "--model threelayer takes one --num-filters value; got [8, 8]",
+        ),
         (["--filter-size", "4"], "filter_size must be odd"),
-        (["--model", "deep", "--num-filters", "4", "4", "4", "4"],
-         "input_dims = (1, 8, 8) is too small for max pools after the conv layers [0, 1, 2, 3]"),
-        (["--model", "deep", "--max-pools", "0", "0"],
-         "max_pools must not repeat a layer index; 0 appears twice"),
+        (
+            ["--model", "deep", "--num-filters", "4", "4", "4", "4"],
+            "input_dims = (1, 8, 8) is too small for max pools after the conv layers [0, 1, 2, 3]",
+        ),
+        (
+            ["--model", "deep", "--max-pools", "0", "0"],
+            "max_pools must not repeat a layer index; 0 appears twice",
+        ),
         (["--model", "deep", "--max-pools", "3"], "max_pools[0] = 3 is not a conv layer index"),
         (["--epochs"], "argument --epochs: expected one argument"),
     ],
@@ -143,6 +255,10 @@ def test_plot_without_matplotlib_says_to_install_it(monkeypatch, tmp_path, capsy
 
 
 def test_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "cs231nbook.train", "--help"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "cs231nbook.train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "--cifar10 DIR" in result.stdout

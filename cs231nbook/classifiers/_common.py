@@ -9,7 +9,9 @@ import numpy as np
 from .. import _checks
 
 
-def add_l2(loss: float, grads: dict[str, np.ndarray], params: Mapping[str, np.ndarray], reg: float) -> float:
+def add_l2(
+    loss: float, grads: dict[str, np.ndarray], params: Mapping[str, np.ndarray], reg: float
+) -> float:
     r"""Add :math:`\tfrac12 \lambda \sum W^2` over the weights to ``loss`` and ``grads``.
 
     Only entries whose name starts with ``'W'`` are weights; biases, gammas and
@@ -26,7 +28,9 @@ def add_l2(loss: float, grads: dict[str, np.ndarray], params: Mapping[str, np.nd
     return loss
 
 
-def check_model_input(X: np.ndarray, expected: tuple[int, ...], dtype: np.dtype, flatten: bool = False) -> np.ndarray:
+def check_model_input(
+    X: np.ndarray, expected: tuple[int, ...], dtype: np.dtype, flatten: bool = False
+) -> np.ndarray:
     """Check the examples of ``X`` against the model's input shape; return ``X`` in the model's dtype.
 
     With ``flatten`` (fully-connected models) any example shape with the right
@@ -34,11 +38,15 @@ def check_model_input(X: np.ndarray, expected: tuple[int, ...], dtype: np.dtype,
     """
     X = _checks.float_array("X", X, min_ndim=2)
     fits = (
-        int(np.prod(X.shape[1:])) == int(np.prod(expected)) if flatten else X.shape[1:] == tuple(expected)
+        int(np.prod(X.shape[1:])) == int(np.prod(expected))
+        if flatten
+        else X.shape[1:] == tuple(expected)
     )
     if not fits:
         what = f"{int(np.prod(expected))} features" if flatten else f"shape {tuple(expected)}"
-        raise ValueError(f"X must hold examples of {what}, X.shape = (N, ...); got X of shape {X.shape}")
+        raise ValueError(
+            f"X must hold examples of {what}, X.shape = (N, ...); got X of shape {X.shape}"
+        )
     return X.astype(dtype, copy=False)
 
 

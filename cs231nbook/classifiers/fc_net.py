@@ -86,7 +86,9 @@ class TwoLayerNet:
         self.params = {
             "W1": (weight_scale * rng.standard_normal((input_dim, hidden_dim))).astype(self.dtype),
             "b1": np.zeros(hidden_dim, dtype=self.dtype),
-            "W2": (weight_scale * rng.standard_normal((hidden_dim, num_classes))).astype(self.dtype),
+            "W2": (weight_scale * rng.standard_normal((hidden_dim, num_classes))).astype(
+                self.dtype
+            ),
             "b2": np.zeros(num_classes, dtype=self.dtype),
         }
 
@@ -183,8 +185,12 @@ class FullyConnectedNet:
         dims += [_checks.positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)]
         dims += [_checks.positive_int("num_classes", num_classes)]
         if not 0 < dropout_keep_ratio <= 1:
-            raise ValueError(f"dropout_keep_ratio is a keep probability in (0, 1]; got {dropout_keep_ratio!r}")
-        self.normalization = _checks.choice("normalization", normalization, (None, "batchnorm", "layernorm"))
+            raise ValueError(
+                f"dropout_keep_ratio is a keep probability in (0, 1]; got {dropout_keep_ratio!r}"
+            )
+        self.normalization = _checks.choice(
+            "normalization", normalization, (None, "batchnorm", "layernorm")
+        )
         self.reg = check_reg(reg)
         self.dtype = check_dtype(dtype)
         self.input_dim = dims[0]
@@ -194,7 +200,9 @@ class FullyConnectedNet:
         rng = np.random.default_rng(seed)
         self.params: dict[str, np.ndarray] = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(self.dtype)
+            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(
+                self.dtype
+            )
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
             if self.normalization is not None and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)

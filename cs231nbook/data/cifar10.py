@@ -24,7 +24,6 @@ format, as the tests write, load too).
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np

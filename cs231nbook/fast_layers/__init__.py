@@ -14,8 +14,8 @@ Same signatures, input checks and results as the naive layers in
   windows (module ``cs231nbook.fast_layers.pool``).
 """
 
-from .conv import conv_backward_fast, conv_forward_fast
 from .columns import col2im, im2col
+from .conv import conv_backward_fast, conv_forward_fast
 from .pool import MaxPoolFastCache, max_pool_backward_fast, max_pool_forward_fast
 
 __all__ = [

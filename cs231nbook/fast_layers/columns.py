@@ -132,8 +132,10 @@ class StackedColumns:
     def _pixels(self, buffer: np.ndarray, n: int) -> np.ndarray:
         """The unpadded pixels of ``n`` images inside ``buffer``: a view of shape (C, n, H, W)."""
         start = self.pad * self.row_pitch
-        grid = buffer[start:start + self.C * n * self.pitch].reshape(self.C, n, self.R, self.row_pitch)
-        return grid[:, :, : self.H, self.pad:self.pad + self.W]  # (C, n, H, W)
+        grid = buffer[start : start + self.C * n * self.pitch].reshape(
+            self.C, n, self.R, self.row_pitch
+        )
+        return grid[:, :, : self.H, self.pad : self.pad + self.W]  # (C, n, H, W)
 
     def stack(self, x: np.ndarray, buffer: np.ndarray) -> np.ndarray:
         """Copy the images ``x`` of shape ``(n, C, H, W)`` into ``buffer``; return it.
@@ -142,12 +144,16 @@ class StackedColumns:
         outside the pixels: a fresh zero buffer, or one last filled by this
         method with the same ``n`` (only the pixels are written).
         """
-        self._pixels(buffer, x.shape[0])[...] = x.transpose(1, 0, 2, 3)  # (n, C, H, W) -> (C, n, H, W)
+        self._pixels(buffer, x.shape[0])[...] = x.transpose(
+            1, 0, 2, 3
+        )  # (n, C, H, W) -> (C, n, H, W)
         return buffer
 
     def unstack(self, buffer: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`stack`: write the pixels of ``buffer`` into ``out`` of shape (n, C, H, W)."""
-        out[...] = self._pixels(buffer, out.shape[0]).transpose(1, 0, 2, 3)  # (C, n, H, W) -> (n, C, H, W)
+        out[...] = self._pixels(buffer, out.shape[0]).transpose(
+            1, 0, 2, 3
+        )  # (C, n, H, W) -> (n, C, H, W)
         return out
 
     def offset(self, buffer: np.ndarray, n: int, p: int, q: int) -> np.ndarray:
@@ -158,10 +164,12 @@ class StackedColumns:
         an entry, so the view may be added to.
         """
         start = p * self.row_pitch + q
-        run = buffer[start:start + self.C * n * self.pitch]  # (C*n*pitch,)
+        run = buffer[start : start + self.C * n * self.pitch]  # (C*n*pitch,)
         if self.stride == 1:
             return run
-        grid = run.reshape(self.C, n, self.R, self.row_pitch)  # (C, n, R, row_pitch), from (p, q) on
+        grid = run.reshape(
+            self.C, n, self.R, self.row_pitch
+        )  # (C, n, R, row_pitch), from (p, q) on
         return window_entry(grid, 0, 0, self.stride, self.H_out, self.W_out)  # (C, n, H_out, W_out)
 
     def im2col(self, buffer: np.ndarray, n: int, out: np.ndarray) -> np.ndarray:
@@ -171,7 +179,9 @@ class StackedColumns:
         ``(k, c, i*stride + p, j*stride + q)`` (junk when ``i >= H_out`` or
         ``j >= W_out``).
         """
-        blocks = out.reshape(self.HH, self.WW, self.C, n, self.rows, self.cols)  # (HH, WW, C, n, rows, cols)
+        blocks = out.reshape(
+            self.HH, self.WW, self.C, n, self.rows, self.cols
+        )  # (HH, WW, C, n, rows, cols)
         for p in range(self.HH):
             for q in range(self.WW):
                 blocks[p, q] = self.offset(buffer, n, p, q).reshape(self.C, n, self.rows, self.cols)
@@ -187,7 +197,9 @@ class StackedColumns:
         handles collisions, is several times slower). Junk columns must be
         zero, or they add into their neighbours' padding and pixels.
         """
-        blocks = cols.reshape(self.HH, self.WW, self.C, n, self.rows, self.cols)  # (HH, WW, C, n, rows, cols)
+        blocks = cols.reshape(
+            self.HH, self.WW, self.C, n, self.rows, self.cols
+        )  # (HH, WW, C, n, rows, cols)
         if self.stride == 1:
             # Offset (0, 0) covers the first C*n*pitch entries: copy it rather than add it to zeros.
             size = self.C * n * self.pitch
@@ -213,7 +225,9 @@ def window_entry(a: np.ndarray, p: int, q: int, stride: int, H_out: int, W_out: 
     """Entry ``(p, q)`` of every window of an NCHW batch: the view ``a[:, :, i*stride + p, j*stride + q]``
     over all ``(i, j)``, of shape (N, C, H_out, W_out). No two windows share an entry, so the
     view may be added to."""
-    return a[:, :, p:p + stride * (H_out - 1) + 1:stride, q:q + stride * (W_out - 1) + 1:stride]
+    return a[
+        :, :, p : p + stride * (H_out - 1) + 1 : stride, q : q + stride * (W_out - 1) + 1 : stride
+    ]
 
 
 def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
@@ -254,8 +268,9 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     return cols.reshape(C * HH * WW, N * H_out * W_out)
 
 
-def col2im(cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], HH: int, WW: int,
-           stride: int) -> np.ndarray:
+def col2im(
+    cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int
+) -> np.ndarray:
     r"""Add every column back onto the window it came from: the adjoint of :func:`im2col`.
 
     Parameters

@@ -28,8 +28,9 @@ class _Chunks:
         F, _, HH, WW = w_shape
         self.layout = _columns.StackedColumns(C, H, W, HH, WW, stride, pad)
         self.N, self.F, self.dtype = N, F, dtype
-        self.per_chunk = max(1, min(N, _columns.images_per_chunk(
-            self.layout.K * self.layout.M * dtype.itemsize)))
+        self.per_chunk = max(
+            1, min(N, _columns.images_per_chunk(self.layout.K * self.layout.M * dtype.itemsize))
+        )
 
     def __iter__(self):
         """Slices of the batch, chunk by chunk."""
@@ -106,13 +107,21 @@ def conv_forward_fast(
     n_buffered = 0
     for sl in chunks:
         n = sl.stop - sl.start
-        if n != n_buffered:  # the first chunk, and a shorter last one: buffers laid out for n images
-            stacked, cols, product = chunks.buffer(n), chunks.matrix(layout.K, n), chunks.matrix(F, n)
+        if (
+            n != n_buffered
+        ):  # the first chunk, and a shorter last one: buffers laid out for n images
+            stacked, cols, product = (
+                chunks.buffer(n),
+                chunks.matrix(layout.K, n),
+                chunks.matrix(F, n),
+            )
             n_buffered = n
         layout.im2col(layout.stack(x[sl], stacked), n, cols)  # (K, n*M)
         np.matmul(w_rows, cols, out=product)  # (F, K) @ (K, n*M) -> (F, n*M)
         product += bias  # here, on contiguous rows, rather than during the copy below: faster
-        out[sl].transpose(1, 0, 2, 3)[...] = layout.crop(product, n)  # (F, n, H_out, W_out) into NCHW
+        out[sl].transpose(1, 0, 2, 3)[...] = layout.crop(
+            product, n
+        )  # (F, n, H_out, W_out) into NCHW
     return out, ConvCache(x, w, stride, pad)
 
 
@@ -171,15 +180,23 @@ def conv_backward_fast(
     n_buffered = 0
     for sl in chunks:
         n = sl.stop - sl.start
-        if n != n_buffered:  # the first chunk, and a shorter last one: buffers laid out for n images
-            stacked, cols, dcols = chunks.buffer(n), chunks.matrix(layout.K, n), chunks.matrix(layout.K, n)
+        if (
+            n != n_buffered
+        ):  # the first chunk, and a shorter last one: buffers laid out for n images
+            stacked, cols, dcols = (
+                chunks.buffer(n),
+                chunks.matrix(layout.K, n),
+                chunks.matrix(layout.K, n),
+            )
             dstacked = chunks.buffer(n)
             # dout of a chunk, laid out like the forward product. Its junk positions are
             # zero and never written, so they send nothing back.
             d = np.zeros((F, n * layout.M), dtype=dtype)  # (F, n*M)
             n_buffered = n
         layout.im2col(layout.stack(x[sl], stacked), n, cols)  # (K, n*M)
-        layout.crop(d, n)[...] = dout[sl].transpose(1, 0, 2, 3)  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
+        layout.crop(d, n)[...] = dout[sl].transpose(
+            1, 0, 2, 3
+        )  # (n, F, H_out, W_out) -> (F, n, H_out, W_out)
         db_sum += d.sum(axis=1)  # contiguous rows: faster than dout.sum(axis=(0, 2, 3))
         # cols @ d.T rather than d @ cols.T: the same numbers, transposed, and OpenBLAS
         # runs this orientation about 1.3x faster (measured, float32).

@@ -50,7 +50,9 @@ def _max_tiled(x: np.ndarray, k: int) -> np.ndarray:
     row_max = np.maximum(tile_rows[:, 0], tile_rows[:, 1])  # (N*C*H*W_out,)
     for q in range(2, k):
         np.maximum(row_max, tile_rows[:, q], out=row_max)
-    rows = row_max.reshape(N * C * (H // k), k, W // k)  # (N*C*H_out, k, W_out): a tile's row maxima
+    rows = row_max.reshape(
+        N * C * (H // k), k, W // k
+    )  # (N*C*H_out, k, W_out): a tile's row maxima
     out = np.maximum(rows[:, 0], rows[:, 1])  # (N*C*H_out, W_out)
     for p in range(2, k):
         np.maximum(out, rows[:, p], out=out)
@@ -191,7 +193,9 @@ def _backward_tiled(x, dout, k, has_nan, route) -> np.ndarray:
     N, C, H, W = x.shape
     tile_rows = x.reshape(-1, k)  # (N*C*H*W_out, k): the k pixels of each tile row
     row_max, q_star = _first_max([tile_rows[:, q] for q in range(k)], has_nan)  # (N*C*H*W_out,)
-    rows = row_max.reshape(N * C * (H // k), k, W // k)  # (N*C*H_out, k, W_out): a tile's row maxima
+    rows = row_max.reshape(
+        N * C * (H // k), k, W // k
+    )  # (N*C*H_out, k, W_out): a tile's row maxima
     _, p_star = _first_max([rows[:, p] for p in range(k)], has_nan)  # (N*C*H_out, W_out)
     d = dout.reshape(N * C * (H // k), W // k)  # (N*C*H_out, W_out)
     d_rows = np.empty(rows.shape, dtype=x.dtype)  # gradient of the row maxima

@@ -5,14 +5,16 @@ the fully-connected sandwiches live in ``affine.py``, the convolutional ones in
 ``conv.py`` and the batch-normalized convolutional ones in ``conv_norm.py``.
 """
 
-from .affine import AffineReluCache, affine_relu_backward, affine_relu_forward
 from .affine import (
     AffineBatchNormReluCache,
     AffineLayerNormReluCache,
+    AffineReluCache,
     affine_bn_relu_backward,
     affine_bn_relu_forward,
     affine_ln_relu_backward,
     affine_ln_relu_forward,
+    affine_relu_backward,
+    affine_relu_forward,
 )
 from .conv import (
     ConvReluCache,

@@ -31,7 +31,9 @@ class AffineReluCache(NamedTuple):
     relu: ReluCache
 
 
-def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, AffineReluCache]:
+def affine_relu_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, AffineReluCache]:
     """Affine layer followed by a ReLU.
 
     Parameters
@@ -50,7 +52,9 @@ def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np
     return out, AffineReluCache(fc_cache, relu_cache)
 
 
-def affine_relu_backward(dout: np.ndarray, cache: AffineReluCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def affine_relu_backward(
+    dout: np.ndarray, cache: AffineReluCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`affine_relu_forward`; returns ``(dx, dw, db)``."""
     da = relu_backward(dout, cache.relu)
     return affine_backward(da, cache.affine)

@@ -121,7 +121,7 @@ def conv_forward_naive(
             for i in range(H_out):
                 for j in range(W_out):
                     top, left = i * stride, j * stride
-                    window = x_pad[n, :, top:top + HH, left:left + WW]  # (C, HH, WW)
+                    window = x_pad[n, :, top : top + HH, left : left + WW]  # (C, HH, WW)
                     out[n, f, i, j] = np.sum(window * w[f]) + b[f]
     return out, ConvCache(x, w, stride, pad)
 
@@ -187,10 +187,10 @@ def conv_backward_naive(
                 for j in range(W_out):
                     top, left = i * stride, j * stride
                     g = dout[n, f, i, j]
-                    dw[f] += g * x_pad[n, :, top:top + HH, left:left + WW]
+                    dw[f] += g * x_pad[n, :, top : top + HH, left : left + WW]
                     # Overlapping windows (stride < kernel) add into the same input pixels.
-                    dx_pad[n, :, top:top + HH, left:left + WW] += g * w[f]
+                    dx_pad[n, :, top : top + HH, left : left + WW] += g * w[f]
     # The padding zeros are constants, not inputs: their gradients are dropped.
-    dx = dx_pad[:, :, pad:pad + H, pad:pad + W].copy()  # (N, C, H, W)
+    dx = dx_pad[:, :, pad : pad + H, pad : pad + W].copy()  # (N, C, H, W)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, dw, db

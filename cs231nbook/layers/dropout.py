@@ -16,7 +16,9 @@ class DropoutCache(NamedTuple):
     mask: np.ndarray | None
 
 
-def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.ndarray, DropoutCache]:
+def dropout_forward(
+    x: np.ndarray, dropout_param: dict[str, Any]
+) -> tuple[np.ndarray, DropoutCache]:
     r"""Inverted dropout forward pass.
 
     Parameters
@@ -45,8 +47,14 @@ def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.nd
     x = _checks.float_array("x", x)
     _checks.param_dict("dropout_param", dropout_param, required=("p", "mode"))
     p = dropout_param["p"]
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 < p <= 1:
-        raise ValueError(f"dropout_param['p'] is the keep probability and must be in (0, 1]; got {p!r}")
+    if (
+        isinstance(p, bool)
+        or not isinstance(p, (int, float, np.floating, np.integer))
+        or not 0 < p <= 1
+    ):
+        raise ValueError(
+            f"dropout_param['p'] is the keep probability and must be in (0, 1]; got {p!r}"
+        )
     mode = _checks.choice("dropout_param['mode']", dropout_param["mode"], ("train", "test"))
     if mode == "test":
         return x.copy(), DropoutCache(mode, None)

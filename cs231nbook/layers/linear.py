@@ -64,7 +64,9 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return out, AffineCache(x, w)
 
 
-def affine_backward(dout: np.ndarray, cache: AffineCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def affine_backward(
+    dout: np.ndarray, cache: AffineCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Affine layer backward pass.
 
     Parameters

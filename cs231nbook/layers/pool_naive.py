@@ -91,7 +91,7 @@ def max_pool_forward_naive(
             for i in range(H_out):
                 for j in range(W_out):
                     top, left = i * stride, j * stride
-                    out[n, c, i, j] = np.max(x[n, c, top:top + ph, left:left + pw])
+                    out[n, c, i, j] = np.max(x[n, c, top : top + ph, left : left + pw])
     return out, MaxPoolCache(x, ph, pw, stride)
 
 
@@ -146,7 +146,7 @@ def max_pool_backward_naive(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray
             for i in range(H_out):
                 for j in range(W_out):
                     top, left = i * stride, j * stride
-                    window = x[n, c, top:top + ph, left:left + pw]  # (pool_height, pool_width)
+                    window = x[n, c, top : top + ph, left : left + pw]  # (pool_height, pool_width)
                     # np.argmax returns the first maximum in row-major order: the tie rule.
                     p, q = np.unravel_index(np.argmax(window), window.shape)
                     # += because overlapping windows can share their arg-max.

@@ -171,9 +171,7 @@ def spatial_groupnorm_forward(
     n, c, h, w = x.shape
     G = _checks.positive_int("G", G)
     if c % G:
-        raise ValueError(
-            f"G must divide the number of channels C = {c} (x.shape[1]); got G = {G}"
-        )
+        raise ValueError(f"G must divide the number of channels C = {c} (x.shape[1]); got G = {G}")
     gamma = _checks.float_array("gamma", gamma)
     beta = _checks.float_array("beta", beta)
     _checks.same_shape("gamma", gamma, (1, c, 1, 1), "one scale per channel, C = x.shape[1]")
