@@ -11,8 +11,11 @@ original values when they return.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+
+from . import _checks
 
 
 def _perturbed(f: Callable[[np.ndarray], object], x: np.ndarray, ix: tuple[int, ...], h: float):
@@ -42,7 +45,7 @@ def eval_numerical_gradient(
     verbose : bool, default True
         Print each index and its numerical derivative.
     h : float, default 1e-5
-        The step.
+        The step, a finite number > 0.
 
     Returns
     -------
@@ -55,6 +58,9 @@ def eval_numerical_gradient(
     The truncation error is :math:`O(h^2)`, against :math:`O(h)` for a one-sided difference.
     """
     _require_float(x)
+    _require_callable(f)
+    verbose = _checks.boolean("verbose", verbose)
+    h = _step(h)
     grad = np.zeros(x.shape, dtype=np.float64)
     for ix in np.ndindex(x.shape):
         plus, minus = _perturbed(f, x, ix, h)
@@ -91,6 +97,8 @@ def eval_numerical_gradient_array(
         \approx \sum_j \frac{f_j(x + h e_i) - f_j(x - h e_i)}{2h}\, df_j
     """
     _require_float(x)
+    _require_callable(f)
+    h = _step(h)
     grad = np.zeros(x.shape, dtype=np.float64)
     for ix in np.ndindex(x.shape):
         plus, minus = _perturbed(f, x, ix, h)
@@ -134,6 +142,11 @@ def grad_check_sparse(
         The relative error at each checked entry.
     """
     _require_float(x)
+    _require_callable(f)
+    h = _step(h)
+    num_checks = _checks.positive_int("num_checks", num_checks)
+    seed = _checks.seed("seed", seed)
+    verbose = _checks.boolean("verbose", verbose)
     if np.shape(analytic_grad) != x.shape:
         raise ValueError(
             f"analytic_grad must have the shape of x, {x.shape}; got {np.shape(analytic_grad)}"
@@ -159,16 +172,49 @@ def rel_error(x: np.ndarray, y: np.ndarray) -> float:
     The floor of :math:`10^{-8}` keeps entries where both values are (nearly)
     zero from dividing by zero; such entries count by their absolute error.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    x = _real_array("x", x)
+    y = _real_array("y", y)
     if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same shape; got {x.shape} and {y.shape}")
+        raise ValueError(
+            f"x and y must have the same shape (rel_error does not broadcast); "
+            f"got shapes {x.shape} and {y.shape}"
+        )
     if x.size == 0:
         return 0.0
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
-def _require_float(x: np.ndarray) -> None:
+def _require_float(x: Any) -> None:
+    """``x`` is perturbed in place: it must be a writable, plain, floating-point ndarray."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError("x must be a plain ndarray, not a masked array (its mask would be ignored)")
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        got = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        got = f"dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
         raise TypeError(f"x must be a floating-point ndarray (perturbed in place); got {got}")
+    if not x.flags.writeable:
+        raise ValueError(
+            "x is read-only, but the numerical gradient perturbs it in place (and restores it); "
+            "pass a writable array, e.g. x.copy() if f does not read x through a closure"
+        )
+
+
+def _require_callable(f: Any) -> None:
+    if not callable(f):
+        raise TypeError(f"f must be a function of x; got {_checks.show(f)}")
+
+
+def _step(h: Any) -> float:
+    """The finite-difference step: a finite number > 0 (h = 0 would divide by zero)."""
+    return _checks.real("h", h, low=0, low_open=True)
+
+
+def _real_array(name: str, value: Any) -> np.ndarray:
+    """``value`` (an array or a number) as a float64 array, refusing masked and non-numeric input."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a plain ndarray, not a masked array")
+    array = np.asarray(value)
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
+    ):
+        raise TypeError(f"{name} must be an array of real numbers; got {_checks.show(value)}")
+    return array.astype(np.float64, copy=False)

@@ -36,7 +36,6 @@ look-ahead form of Nesterov momentum.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
@@ -50,14 +49,15 @@ __all__ = ["sgd", "sgd_momentum", "nesterov_momentum", "rmsprop", "adam", "UPDAT
 # --- validation shared by the rules -----------------------------------------------------------
 
 
-def _number(name: str, value: Any) -> float:
-    """``value`` as a Python float (a NumPy float64 scalar would promote float32 arrays)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value}")
-    return value
+#: The interval each hyperparameter must lie in, as keyword arguments of ``_checks.real``.
+_BOUNDS: dict[str, dict[str, Any]] = {
+    "learning_rate": {"low": 0},
+    "momentum": {"low": 0, "high": 1, "high_open": True},
+    "decay_rate": {"low": 0, "high": 1, "high_open": True},
+    "beta1": {"low": 0, "high": 1, "high_open": True},
+    "beta2": {"low": 0, "high": 1, "high_open": True},
+    "epsilon": {"low": 0, "low_open": True},  # keeps the division finite
+}
 
 
 def _setup(
@@ -76,6 +76,7 @@ def _setup(
     checked, so that a config carried over from a parameter of another shape fails
     loudly instead of broadcasting.
     """
+    # Integer arrays are refused here (not converted, as layers do): next_w keeps w's dtype.
     w = _checks.float_array("w", w)
     dw = _checks.float_array("dw", dw)
     _checks.same_shape("dw", dw, w.shape, "the gradient of w has w's shape")
@@ -98,35 +99,21 @@ def _setup(
     for key, default in defaults.items():
         config.setdefault(key, default)
 
-    hyper = {key: _number(f"config['{key}']", config[key]) for key in defaults}
-    if hyper["learning_rate"] < 0:
-        raise ValueError(
-            f"config['learning_rate'] must be non-negative; got {hyper['learning_rate']}"
-        )
-    for key in ("momentum", "decay_rate", "beta1", "beta2"):
-        if key in hyper and not 0 <= hyper[key] < 1:
-            raise ValueError(f"config['{key}'] must lie in [0, 1); got {hyper[key]}")
-    if "epsilon" in hyper and not hyper["epsilon"] > 0:
-        raise ValueError(
-            f"config['epsilon'] must be positive (it keeps the division finite); "
-            f"got {hyper['epsilon']}"
-        )
+    hyper = {key: _checks.real(f"config['{key}']", config[key], **_BOUNDS[key]) for key in defaults}
 
     for key in arrays:
         value = config.get(key)
         if value is None and key not in config:
             continue
-        if not (
-            isinstance(value, np.ndarray) and value.shape == w.shape and value.dtype == w.dtype
-        ):
-            got = (
-                f"shape {value.shape}, dtype {value.dtype}"
-                if isinstance(value, np.ndarray)
-                else type(value).__name__
+        if not isinstance(value, np.ndarray) or isinstance(value, np.ma.MaskedArray):
+            raise TypeError(
+                f"config['{key}'] must be the state array this rule stored there; "
+                f"got {_checks.show(value)}"
             )
+        if value.shape != w.shape or value.dtype != w.dtype:
             raise ValueError(
                 f"config['{key}'] must be an array of w's shape {w.shape} and dtype {w.dtype} "
-                f"(keep one config per parameter); got {got}"
+                f"(keep one config per parameter); got shape {value.shape}, dtype {value.dtype}"
             )
     if count is not None and count in config:
         _checks.nonnegative_int(f"config['{count}']", config[count])

@@ -99,8 +99,8 @@ def test_each_call_returns_fresh_arrays():
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"dtype": np.int64}, ValueError, "dtype must be one of"),
-        ({"dtype": np.float16}, ValueError, "dtype must be one of"),
+        ({"dtype": np.int64}, ValueError, "dtype must be np.float32 or np.float64.*int64"),
+        ({"dtype": np.float16}, ValueError, "dtype must be np.float32 or np.float64.*float16"),
         ({"subtract_mean": 1}, TypeError, "subtract_mean must be True or False; got 1"),
     ],
 )
@@ -316,7 +316,7 @@ def test_get_cifar10_data_splits_and_centres_like_cs231n(tmp_path):
         (
             {"num_training": 5, "num_validation": 5, "num_test": 5, "dtype": np.uint8},
             ValueError,
-            "dtype must be one of",
+            "dtype must be np.float32 or np.float64.*uint8",
         ),
         (
             {"num_training": 5, "num_validation": 5, "num_test": 5, "subtract_mean": "no"},

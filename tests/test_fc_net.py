@@ -129,8 +129,12 @@ def test_model_does_not_modify_x():
             ValueError,
             "normalization must be one of",
         ),
-        ({"hidden_dims": [10], "reg": -1}, ValueError, "reg must be a non-negative number"),
-        ({"hidden_dims": [10], "dtype": np.int32}, ValueError, "dtype must be float32 or float64"),
+        ({"hidden_dims": [10], "reg": -1}, ValueError, r"reg must be a finite number >= 0; got -1"),
+        (
+            {"hidden_dims": [10], "dtype": np.int32},
+            ValueError,
+            r"dtype must be np.float32 or np.float64.*int32",
+        ),
     ],
 )
 def test_bad_configurations(kwargs, error, message):

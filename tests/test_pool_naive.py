@@ -208,7 +208,7 @@ X = np.zeros((2, 3, 6, 6))
             ValueError,
             r"pool_param is missing the key\(s\) \['pool_width'\]; got keys \['pool_height', 'stride'\]",
         ),
-        (X, (2, 2, 2), TypeError, r"pool_param must be a dict; got tuple"),
+        (X, (2, 2, 2), TypeError, r"pool_param must be a dict; got \(2, 2, 2\) \(tuple\)"),
         (
             X,
             pool_param(7, 2, 1),
@@ -240,7 +240,18 @@ X = np.zeros((2, 3, 6, 6))
             ValueError,
             r"x must be 4-dimensional; got shape \(3, 6, 6\)",
         ),
-        (X.astype(np.int64), pool_param(2, 2, 2), TypeError, r"x must have a floating-point dtype"),
+        (
+            X > 0,
+            pool_param(2, 2, 2),
+            TypeError,
+            r"x must have a floating-point or integer dtype.*bool",
+        ),
+        (
+            np.ma.masked_array(X),
+            pool_param(2, 2, 2),
+            TypeError,
+            r"x must be a plain ndarray, not a masked",
+        ),
     ],
 )
 def test_max_pool_forward_rejects_bad_input(x, param, error, message):

@@ -207,7 +207,7 @@ def test_groupnorm_rejects_bad_inputs():
         spatial_groupnorm_forward(x, gamma, beta[:, :3], 3, {})
     with pytest.raises(ValueError, match=r"x must be 4-dimensional; got shape \(2, 6, 6\)"):
         spatial_groupnorm_forward(x.reshape(2, 6, 6), gamma, beta, 2, {})
-    with pytest.raises(ValueError, match=r"gn_param\['eps'\] must be a positive number"):
+    with pytest.raises(ValueError, match=r"gn_param\['eps'\] must be a finite number > 0; got 0.0"):
         spatial_groupnorm_forward(x, gamma, beta, 2, {"eps": 0.0})
     _, cache = spatial_groupnorm_forward(x, gamma, beta, 2, {})
     with pytest.raises(ValueError, match=r"dout must have shape \(2, 6, 3, 2\)"):

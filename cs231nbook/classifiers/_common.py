@@ -36,7 +36,7 @@ def check_model_input(
     With ``flatten`` (fully-connected models) any example shape with the right
     number of features is accepted; otherwise it must equal ``expected``.
     """
-    X = _checks.float_array("X", X, min_ndim=2)
+    X = _checks.real_array("X", X, min_ndim=2)
     fits = (
         int(np.prod(X.shape[1:])) == int(np.prod(expected))
         if flatten
@@ -50,14 +50,16 @@ def check_model_input(
     return X.astype(dtype, copy=False)
 
 
-def check_reg(reg: float) -> float:
-    if isinstance(reg, bool) or not isinstance(reg, (int, float, np.floating)) or not reg >= 0:
-        raise ValueError(f"reg must be a non-negative number; got {reg!r}")
-    return float(reg)
+def check_reg(reg: object) -> float:
+    """The L2 strength: a finite number >= 0."""
+    return _checks.real("reg", reg, low=0)
 
 
-def check_dtype(dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    return dtype
+def check_dtype(dtype: object) -> np.dtype:
+    """float32 or float64 (the type, its ``np.dtype`` or its name); a typo raises ``ValueError``."""
+    return _checks.dtype("dtype", dtype)
+
+
+def check_seed(seed: object) -> int | np.random.Generator | None:
+    """An int >= 0, a ``np.random.Generator`` (used as is) or None."""
+    return _checks.seed("seed", seed)

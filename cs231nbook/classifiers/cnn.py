@@ -29,7 +29,7 @@ from ..layer_utils import (
     conv_relu_pool_forward,
 )
 from ..layers import affine_backward, affine_forward, softmax_loss
-from ._common import add_l2, check_dtype, check_model_input, check_reg
+from ._common import add_l2, check_dtype, check_model_input, check_reg, check_seed
 from .kaiming import check_weight_scale, init_weight
 
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -37,9 +37,14 @@ POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
 def _check_input_dims(name: str, value: Any) -> tuple[int, int, int]:
     """``(C, H, W)`` as three positive ints."""
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 3:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(
+            f"{name} must be the shape (C, H, W) of one image; got {_checks.show(value)}"
+        )
+    if len(value) != 3:
         raise ValueError(f"{name} must be the shape (C, H, W) of one image; got {value!r}")
-    return tuple(_checks.positive_int(f"{name}[{i}]", v) for i, v in enumerate(value))
+    C, H, W = (_checks.positive_int(f"{name}[{i}]", v) for i, v in enumerate(value))
+    return C, H, W
 
 
 def _halve(H: int, W: int, problem: str) -> tuple[int, int]:
@@ -117,6 +122,7 @@ class ThreeLayerConvNet:
         weight_scale = check_weight_scale(weight_scale)
         self.reg = check_reg(reg)
         self.dtype = check_dtype(dtype)
+        seed = check_seed(seed)
         self.conv_param = {"stride": 1, "pad": (K - 1) // 2}
         self.pool_param = dict(POOL_PARAM)
 
@@ -237,17 +243,16 @@ class DeepConvNet:
         if isinstance(num_filters, (str, int, np.integer)) or not isinstance(num_filters, Sequence):
             raise TypeError(f"num_filters must be a list of filter counts; got {num_filters!r}")
         if len(num_filters) == 0:
-            raise ValueError("num_filters must name at least one conv layer; got []")
+            raise ValueError(f"num_filters must name at least one conv layer; got {num_filters!r}")
         filters = [_checks.positive_int(f"num_filters[{i}]", f) for i, f in enumerate(num_filters)]
         L = len(filters)
         self.max_pools = self._check_max_pools(max_pools, L)
-        if not isinstance(batchnorm, (bool, np.bool_)):
-            raise TypeError(f"batchnorm must be True or False; got {batchnorm!r}")
-        self.batchnorm = bool(batchnorm)
+        self.batchnorm = _checks.boolean("batchnorm", batchnorm)
         num_classes = _checks.positive_int("num_classes", num_classes)
         weight_scale = check_weight_scale(weight_scale)
         self.reg = check_reg(reg)
         self.dtype = check_dtype(dtype)
+        seed = check_seed(seed)
         self.num_layers = L + 1
         self.conv_param = {"stride": 1, "pad": 1}
         self.pool_param = dict(POOL_PARAM)

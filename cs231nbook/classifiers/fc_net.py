@@ -28,7 +28,8 @@ from ..layers import (
     dropout_forward,
     softmax_loss,
 )
-from ._common import add_l2, check_dtype, check_model_input, check_reg
+from ._common import add_l2, check_dtype, check_model_input, check_reg, check_seed
+from .kaiming import check_weight_scale, init_weight
 
 # The hidden block of FullyConnectedNet for each normalization, as (forward, backward).
 # The normalized blocks take (gamma, beta, param) after (x, w, b) and return
@@ -51,8 +52,10 @@ class TwoLayerNet:
         ``H``, the width of the hidden layer.
     num_classes : int, default 10
         ``C``.
-    weight_scale : float, default 1e-3
-        Standard deviation of the Gaussian initial weights; biases start at 0.
+    weight_scale : float or 'kaiming', default 1e-3
+        Standard deviation of the Gaussian initial weights, or ``'kaiming'`` for
+        :func:`~cs231nbook.classifiers.kaiming_initializer` (gain 2 for ``W1``,
+        which a ReLU follows, 1 for ``W2``). Biases start at 0.
     reg : float, default 0.0
         L2 strength; the loss gains ``0.5 * reg * sum(W**2)`` for ``W1`` and ``W2``.
     dtype : numpy dtype, default float64
@@ -71,7 +74,7 @@ class TwoLayerNet:
         input_dim: int = 3 * 32 * 32,
         hidden_dim: int = 100,
         num_classes: int = 10,
-        weight_scale: float = 1e-3,
+        weight_scale: float | str = 1e-3,
         reg: float = 0.0,
         dtype=np.float64,
         seed: int | np.random.Generator | None = None,
@@ -79,16 +82,15 @@ class TwoLayerNet:
         input_dim = _checks.positive_int("input_dim", input_dim)
         hidden_dim = _checks.positive_int("hidden_dim", hidden_dim)
         num_classes = _checks.positive_int("num_classes", num_classes)
+        weight_scale = check_weight_scale(weight_scale)
         self.reg = check_reg(reg)
         self.dtype = check_dtype(dtype)
         self.input_dim = input_dim
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         self.params = {
-            "W1": (weight_scale * rng.standard_normal((input_dim, hidden_dim))).astype(self.dtype),
+            "W1": init_weight(weight_scale, input_dim, hidden_dim, None, True, self.dtype, rng),
             "b1": np.zeros(hidden_dim, dtype=self.dtype),
-            "W2": (weight_scale * rng.standard_normal((hidden_dim, num_classes))).astype(
-                self.dtype
-            ),
+            "W2": init_weight(weight_scale, hidden_dim, num_classes, None, False, self.dtype, rng),
             "b2": np.zeros(num_classes, dtype=self.dtype),
         }
 
@@ -144,11 +146,13 @@ class FullyConnectedNet:
         it does not.
     reg : float, default 0.0
         L2 strength on the weights, ``0.5 * reg * sum(W**2)``.
-    weight_scale : float, default 1e-2
-        Standard deviation of the Gaussian initial weights; biases start at 0.
+    weight_scale : float or 'kaiming', default 1e-2
+        Standard deviation of the Gaussian initial weights, or ``'kaiming'`` for
+        :func:`~cs231nbook.classifiers.kaiming_initializer` (gain 2 for the
+        hidden layers, which a ReLU follows, 1 for the last). Biases start at 0.
     dtype : numpy dtype, default float32
         float64 for gradient checks, float32 to train faster.
-    seed : int or None
+    seed : int, Generator or None
         Seeds the initial weights and the stream of dropout masks, so two
         models built with the same seed train identically. To freeze the
         dropout mask (as a gradient check must), set
@@ -175,19 +179,21 @@ class FullyConnectedNet:
         dropout_keep_ratio: float = 1,
         normalization: str | None = None,
         reg: float = 0.0,
-        weight_scale: float = 1e-2,
+        weight_scale: float | str = 1e-2,
         dtype=np.float32,
-        seed: int | None = None,
+        seed: int | np.random.Generator | None = None,
     ) -> None:
-        if isinstance(hidden_dims, (int, np.integer)) or not isinstance(hidden_dims, Sequence):
-            raise TypeError(f"hidden_dims must be a list of layer widths; got {hidden_dims!r}")
+        if isinstance(hidden_dims, (str, bytes)) or not isinstance(hidden_dims, Sequence):
+            raise TypeError(
+                f"hidden_dims must be a list of layer widths; got {_checks.show(hidden_dims)}"
+            )
         dims = [_checks.positive_int("input_dim", input_dim)]
         dims += [_checks.positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)]
         dims += [_checks.positive_int("num_classes", num_classes)]
-        if not 0 < dropout_keep_ratio <= 1:
-            raise ValueError(
-                f"dropout_keep_ratio is a keep probability in (0, 1]; got {dropout_keep_ratio!r}"
-            )
+        dropout_keep_ratio = _checks.real(
+            "dropout_keep_ratio (a keep probability)", dropout_keep_ratio, 0, 1, low_open=True
+        )
+        weight_scale = check_weight_scale(weight_scale)
         self.normalization = _checks.choice(
             "normalization", normalization, (None, "batchnorm", "layernorm")
         )
@@ -197,11 +203,12 @@ class FullyConnectedNet:
         self.num_layers = len(dims) - 1
         self.use_dropout = dropout_keep_ratio != 1
 
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         self.params: dict[str, np.ndarray] = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            self.params[f"W{i}"] = (weight_scale * rng.standard_normal((fan_in, fan_out))).astype(
-                self.dtype
+            relu = i < self.num_layers  # a ReLU follows every layer but the last
+            self.params[f"W{i}"] = init_weight(
+                weight_scale, fan_in, fan_out, None, relu, self.dtype, rng
             )
             self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
             if self.normalization is not None and i < self.num_layers:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
-from ._common import check_dtype
+from ._common import check_dtype, check_seed
 
 
 def kaiming_initializer(
@@ -62,9 +62,9 @@ def kaiming_initializer(
     """
     Din = _checks.positive_int("Din", Din)
     Dout = _checks.positive_int("Dout", Dout)
-    if not isinstance(relu, (bool, np.bool_)):
-        raise TypeError(f"relu must be True or False; got {relu!r}")
+    relu = _checks.boolean("relu", relu)
     dtype = check_dtype(dtype)
+    seed = check_seed(seed)
     if K is None:
         shape: tuple[int, ...] = (Din, Dout)
         fan_in = Din
@@ -78,19 +78,22 @@ def kaiming_initializer(
 
 
 def check_weight_scale(weight_scale: Any) -> float | str:
-    """A positive number, or the string ``'kaiming'``; anything else raises."""
+    """A positive finite number, or the string ``'kaiming'``.
+
+    Another string (a typo such as ``'kaimin'``) or a number that is not finite
+    and positive raises ``ValueError``; anything else (None, a bool, a list)
+    raises ``TypeError``.
+    """
+    expected = "a positive finite number or the string 'kaiming'"
     if isinstance(weight_scale, str):
         if weight_scale != "kaiming":
-            raise ValueError(
-                f"weight_scale must be a positive number or the string 'kaiming'; got {weight_scale!r}"
-            )
+            raise ValueError(f"weight_scale must be {expected}; got {weight_scale!r}")
         return weight_scale
-    number = isinstance(weight_scale, (int, float, np.integer, np.floating))
-    if isinstance(weight_scale, bool) or not number or not weight_scale > 0:
-        raise ValueError(
-            f"weight_scale must be a positive number or the string 'kaiming'; got {weight_scale!r}"
-        )
-    return float(weight_scale)
+    if isinstance(weight_scale, (bool, np.bool_)) or not isinstance(
+        weight_scale, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"weight_scale must be {expected}; got {_checks.show(weight_scale)}")
+    return _checks.real("weight_scale", weight_scale, low=0, low_open=True)
 
 
 def init_weight(

@@ -240,9 +240,8 @@ def get_cifar10_data(
     num_training = _checks.positive_int("num_training", num_training)
     num_validation = _checks.positive_int("num_validation", num_validation)
     num_test = _checks.positive_int("num_test", num_test)
-    if not isinstance(subtract_mean, (bool, np.bool_)):
-        raise TypeError(f"subtract_mean must be True or False; got {subtract_mean!r}")
-    dtype = _checks.choice("dtype", np.dtype(dtype), (np.dtype(np.float32), np.dtype(np.float64)))
+    subtract_mean = _checks.boolean("subtract_mean", subtract_mean)
+    dtype = _checks.dtype("dtype", dtype)
 
     X_train, y_train, X_test, y_test = load_cifar10(root, layout=layout)
     if num_training + num_validation > len(X_train):

@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from .._checks import choice
+from .. import _checks
 
 DIGITS_SHA256 = "49e8c9e60909d90f2cfc6df7589b32bf1181e878faa9a2fde1951ee28be046ef"
 """SHA-256 of the bundled ``digits.npz`` (checked on every load)."""
@@ -92,9 +92,8 @@ def load_digits(dtype=np.float64, subtract_mean: bool = True) -> dict[str, np.nd
 
     so the scaled pixels lie in :math:`[0, 1]` before centring.
     """
-    dtype = choice("dtype", np.dtype(dtype), (np.dtype(np.float32), np.dtype(np.float64)))
-    if not isinstance(subtract_mean, (bool, np.bool_)):
-        raise TypeError(f"subtract_mean must be True or False; got {subtract_mean!r}")
+    dtype = _checks.dtype("dtype", dtype)
+    subtract_mean = _checks.boolean("subtract_mean", subtract_mean)
 
     raw = load_raw_digits()
     images = (raw["images"].astype(np.float64) / MAX_PIXEL)[

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import _checks
-from ..layers.pool_naive import check_pool_args
+from ..layers.pool_naive import MaxPoolCache, pool_arguments, pool_geometry
 from .columns import window_entry
 
 
@@ -95,7 +95,7 @@ def max_pool_forward_fast(
     arrays. Otherwise a running ``np.maximum`` visits the ``pool_height *
     pool_width`` offset views.
     """
-    ph, pw, stride, H_out, W_out = check_pool_args(x, pool_param)
+    x, ph, pw, stride, H_out, W_out = pool_arguments(x, pool_param)
     _, _, H, W = x.shape
     if tiles(H, W, ph, pw, stride):
         out = _max_tiled(x, stride)
@@ -115,8 +115,10 @@ def max_pool_backward_fast(dout: np.ndarray, cache: MaxPoolFastCache) -> np.ndar
     ----------
     dout : ndarray of shape (N, C, H_out, W_out)
         Upstream derivative of the loss with respect to ``out``.
-    cache : MaxPoolFastCache
-        From :func:`max_pool_forward_fast`.
+    cache : MaxPoolFastCache or MaxPoolCache
+        From :func:`max_pool_forward_fast` (or
+        :func:`~cs231nbook.layers.max_pool_forward_naive`: the caches are
+        interchangeable).
 
     Returns
     -------
@@ -147,9 +149,13 @@ def max_pool_backward_fast(dout: np.ndarray, cache: MaxPoolFastCache) -> np.ndar
     maximum and no earlier offset has claimed it. Overlapping windows add
     their gradients.
     """
-    x, out, ph, pw, stride = cache
+    x, ph, pw, stride = pool_geometry(cache, "max_pool_backward_fast")
+    if isinstance(cache, MaxPoolCache):  # a naive cache: recompute the maxima it does not keep
+        out, _ = max_pool_forward_fast(x, {"pool_height": ph, "pool_width": pw, "stride": stride})
+    else:
+        out = cache.out
     N, C, H, W = x.shape
-    _checks.float_array("dout", dout, ndim=4)
+    dout = _checks.real_array("dout", dout, ndim=4, dtype=x.dtype)
     _checks.same_shape("dout", dout, out.shape, "the shape of the forward output")
     dout = dout.astype(x.dtype, copy=False)
     has_nan = bool(np.isnan(out).any())
@@ -171,21 +177,26 @@ def _route_select(values: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None
 
 def _first_max(views: list[np.ndarray], has_nan: bool) -> tuple[np.ndarray, np.ndarray]:
     """Element-wise maximum of two or more same-shaped arrays, and the index of the first
-    array holding it (uint8). A NaN counts as larger than any number (the first NaN wins),
-    as for ``np.argmax``."""
-    best, index = views[0], None
+    array holding it (uint8 for up to 256 arrays, int32 beyond: a window of any size).
+    A NaN counts as larger than any number (the first NaN wins), as for ``np.argmax``."""
+    index_type = np.uint8 if len(views) <= 256 else np.int32
+    best = views[0]
+    index: np.ndarray | None = None
     for k, v in enumerate(views[1:], start=1):
         better = v > best  # strict: on a tie the earlier array keeps it
         if has_nan:
             better |= np.isnan(v) & ~np.isnan(best)
         if index is None:
-            index = better.view(np.uint8)  # 1 where the second array wins, else 0
+            # 1 where the second array wins, else 0
+            index = better.view(np.uint8) if index_type is np.uint8 else better.astype(index_type)
             best = np.maximum(best, v)  # a new array; propagates NaN, like np.max
         else:
             # Set index to k where better. Every index so far is below k, so a maximum
             # does it, branch-free (a masked assignment is several times slower).
-            np.maximum(index, better.view(np.uint8) * np.uint8(k), out=index)
+            flags = better.view(np.uint8) if index_type is np.uint8 else better.astype(index_type)
+            np.maximum(index, flags * index_type(k), out=index)
             np.maximum(best, v, out=best)
+    assert index is not None  # at least two views
     return best, index
 
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import _checks
 from ..layers import (
     AffineCache,
     BatchNormCache,
@@ -56,6 +57,9 @@ def affine_relu_backward(
     dout: np.ndarray, cache: AffineReluCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`affine_relu_forward`; returns ``(dx, dw, db)``."""
+    cache = _checks.cache(
+        "cache", cache, AffineReluCache, "affine_relu_forward", "affine_relu_backward"
+    )
     da = relu_backward(dout, cache.relu)
     return affine_backward(da, cache.affine)
 
@@ -97,6 +101,13 @@ def affine_bn_relu_backward(
     dout: np.ndarray, cache: AffineBatchNormReluCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`affine_bn_relu_forward`; returns ``(dx, dw, db, dgamma, dbeta)``."""
+    cache = _checks.cache(
+        "cache",
+        cache,
+        AffineBatchNormReluCache,
+        "affine_bn_relu_forward",
+        "affine_bn_relu_backward",
+    )
     da_norm = relu_backward(dout, cache.relu)
     da, dgamma, dbeta = batchnorm_backward_alt(da_norm, cache.norm)
     dx, dw, db = affine_backward(da, cache.affine)
@@ -139,6 +150,13 @@ def affine_ln_relu_backward(
     dout: np.ndarray, cache: AffineLayerNormReluCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`affine_ln_relu_forward`; returns ``(dx, dw, db, dgamma, dbeta)``."""
+    cache = _checks.cache(
+        "cache",
+        cache,
+        AffineLayerNormReluCache,
+        "affine_ln_relu_forward",
+        "affine_ln_relu_backward",
+    )
     da_norm = relu_backward(dout, cache.relu)
     da, dgamma, dbeta = layernorm_backward(da_norm, cache.norm)
     dx, dw, db = affine_backward(da, cache.affine)

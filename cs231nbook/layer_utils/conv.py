@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import _checks
 from ..fast_layers import (
     conv_backward_fast,
     conv_forward_fast,
@@ -64,6 +65,7 @@ def conv_relu_backward(
     dout: np.ndarray, cache: ConvReluCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`conv_relu_forward`; returns ``(dx, dw, db)``."""
+    cache = _checks.cache("cache", cache, ConvReluCache, "conv_relu_forward", "conv_relu_backward")
     da = relu_backward(dout, cache.relu)
     return conv_backward_fast(da, cache.conv)
 
@@ -104,6 +106,9 @@ def conv_relu_pool_backward(
     dout: np.ndarray, cache: ConvReluPoolCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`conv_relu_pool_forward`; returns ``(dx, dw, db)``."""
+    cache = _checks.cache(
+        "cache", cache, ConvReluPoolCache, "conv_relu_pool_forward", "conv_relu_pool_backward"
+    )
     ds = max_pool_backward_fast(dout, cache.pool)
     da = relu_backward(ds, cache.relu)
     return conv_backward_fast(da, cache.conv)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import _checks
 from ..fast_layers import (
     conv_backward_fast,
     conv_forward_fast,
@@ -90,6 +91,9 @@ def conv_bn_relu_backward(
     dout: np.ndarray, cache: ConvBatchNormReluCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`conv_bn_relu_forward`; returns ``(dx, dw, db, dgamma, dbeta)``."""
+    cache = _checks.cache(
+        "cache", cache, ConvBatchNormReluCache, "conv_bn_relu_forward", "conv_bn_relu_backward"
+    )
     da_norm = relu_backward(dout, cache.relu)
     da, dgamma, dbeta = spatial_batchnorm_backward(da_norm, cache.norm)
     dx, dw, db = conv_backward_fast(da, cache.conv)
@@ -141,6 +145,13 @@ def conv_bn_relu_pool_backward(
     dout: np.ndarray, cache: ConvBatchNormReluPoolCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`conv_bn_relu_pool_forward`; returns ``(dx, dw, db, dgamma, dbeta)``."""
+    cache = _checks.cache(
+        "cache",
+        cache,
+        ConvBatchNormReluPoolCache,
+        "conv_bn_relu_pool_forward",
+        "conv_bn_relu_pool_backward",
+    )
     ds = max_pool_backward_fast(dout, cache.pool)
     da_norm = relu_backward(ds, cache.relu)
     da, dgamma, dbeta = spatial_batchnorm_backward(da_norm, cache.norm)

@@ -27,7 +27,7 @@ def relu_forward(x: np.ndarray) -> tuple[np.ndarray, ReluCache]:
     out : ndarray, same shape and dtype as ``x``
     cache : ReluCache
     """
-    x = _checks.float_array("x", x)
+    x = _checks.real_array("x", x)
     return np.maximum(x, 0), ReluCache(x)
 
 
@@ -49,7 +49,7 @@ def relu_backward(dout: np.ndarray, cache: ReluCache) -> np.ndarray:
     :math:`x = 0` any value in :math:`[0, 1]` is a valid subgradient; this
     implementation uses 0, as PyTorch does.
     """
-    (x,) = cache
-    dout = _checks.float_array("dout", dout)
+    (x,) = _checks.cache("cache", cache, ReluCache, "relu_forward", "relu_backward")
+    dout = _checks.real_array("dout", dout, dtype=x.dtype)
     _checks.same_shape("dout", dout, x.shape, "the shape of the forward input")
     return dout * (x > 0)

@@ -26,22 +26,24 @@ class ConvCache(NamedTuple):
     pad: int
 
 
-def check_conv_args(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: Mapping[str, Any]
-) -> tuple[int, int, int, int]:
-    """Validate the arguments of a convolution forward pass.
+def conv_arguments(
+    x: Any, w: Any, b: Any, conv_param: Any, integers: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int, int]:
+    """Validate the arguments of a convolution forward pass and return them ready to use.
 
-    Shared by the naive and the fast convolution so both reject the same inputs
-    with the same messages.
+    Integer arrays are converted to the floating dtype of ``x`` (float64 if ``x``
+    is an integer array too); with ``integers=False`` they are refused instead.
+    ``conv_param`` may hold only ``'stride'`` and ``'pad'``.
 
     Returns
     -------
+    x, w, b : ndarray
     stride, pad, H_out, W_out : int
     """
-    _checks.float_array("x", x, ndim=4)
-    _checks.float_array("w", w, ndim=4)
-    _checks.float_array("b", b, ndim=1)
-    _checks.param_dict("conv_param", conv_param, ("stride", "pad"))
+    x = _checks.float_array("x", x, ndim=4, integers=integers)
+    w = _checks.float_array("w", w, ndim=4, dtype=x.dtype, integers=integers)
+    b = _checks.float_array("b", b, ndim=1, dtype=np.result_type(x, w), integers=integers)
+    _checks.param_dict("conv_param", conv_param, required=("stride", "pad"), optional=())
     stride = _checks.positive_int("conv_param['stride']", conv_param["stride"])
     pad = _checks.nonnegative_int("conv_param['pad']", conv_param["pad"])
     _, C, H, W = x.shape
@@ -54,7 +56,22 @@ def check_conv_args(
     _checks.same_shape("b", b, (F,), "one bias per filter of w")
     H_out = _checks.output_size(H, HH, stride, pad, "convolution height (H vs filter height HH)")
     W_out = _checks.output_size(W, WW, stride, pad, "convolution width (W vs filter width WW)")
-    return stride, pad, H_out, W_out
+    return x, w, b, stride, pad, H_out, W_out
+
+
+def check_conv_args(x: Any, w: Any, b: Any, conv_param: Any) -> tuple[int, int, int, int]:
+    """Validate the arguments of a convolution forward pass.
+
+    Shared by the naive and the fast convolution so both reject the same inputs
+    with the same messages. Unlike :func:`conv_arguments`, which returns the
+    arrays converted to a floating dtype, it refuses integer arrays, because its
+    caller goes on with the arrays as passed.
+
+    Returns
+    -------
+    stride, pad, H_out, W_out : int
+    """
+    return conv_arguments(x, w, b, conv_param, integers=False)[3:]
 
 
 def conv_forward_naive(
@@ -92,12 +109,13 @@ def conv_forward_naive(
     Raises
     ------
     TypeError
-        If an array is not a floating-point ndarray, ``conv_param`` is not a dict,
-        or stride or pad is not an integer.
+        If an array is not an ndarray of real numbers (integer arrays are
+        converted to ``x``'s floating dtype; masked arrays are refused),
+        ``conv_param`` is not a dict, or stride or pad is not an integer.
     ValueError
         If an array has the wrong number of dimensions; ``w`` has not ``C``
         channels; ``b`` is not of shape ``(F,)``; a key of ``conv_param`` is
-        missing; stride < 1 or pad < 0; a filter is larger than the padded input;
+        missing or unknown; stride < 1 or pad < 0; a filter is larger than the padded input;
         or ``H_out`` or ``W_out`` is not an integer (the windows must tile the
         padded input exactly: nothing is dropped silently).
 
@@ -111,7 +129,7 @@ def conv_forward_naive(
     The kernel is not flipped (cross-correlation), as in every deep-learning
     library.
     """
-    stride, pad, H_out, W_out = check_conv_args(x, w, b, conv_param)
+    x, w, b, stride, pad, H_out, W_out = conv_arguments(x, w, b, conv_param)
     N, _, _, _ = x.shape
     F, _, HH, WW = w.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2*pad, W + 2*pad)
@@ -170,12 +188,14 @@ def conv_backward_naive(
     the padded input with ``dout``, and the input gradient the full convolution
     of the stride-dilated ``dout`` with the filter rotated by 180 degrees.
     """
-    x, w, stride, pad = cache
+    x, w, stride, pad = _checks.cache(
+        "cache", cache, ConvCache, "conv_forward_naive", "conv_backward_naive"
+    )
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
-    dout = _checks.float_array("dout", dout, ndim=4)
+    dout = _checks.real_array("dout", dout, ndim=4, dtype=x.dtype)
     _checks.same_shape("dout", dout, (N, F, H_out, W_out), "the shape of the forward output")
 
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2*pad, W + 2*pad)

@@ -28,9 +28,11 @@ def dropout_forward(
         - ``'p'`` (float in (0, 1]): the probability of **keeping** each unit
           (the CS231n convention since 2018; ``p = 1`` disables dropout).
         - ``'mode'`` (``'train'`` or ``'test'``): apply the mask, or pass ``x`` through.
-        - ``'seed'`` (int, optional): seeds a private ``np.random.Generator`` for
+        - ``'seed'`` (int >= 0 or Generator, optional): seeds a private ``np.random.Generator`` for
           the mask, so results repeat without touching NumPy's global RNG.
           Without it each call draws a fresh, unpredictable mask.
+
+        Any other key raises ``ValueError`` (a typo such as ``'sead'`` is not ignored).
 
     Returns
     -------
@@ -44,21 +46,20 @@ def dropout_forward(
     time keeps :math:`\mathbb{E}[\mathrm{out}] = x`, so nothing needs rescaling
     at test time ("inverted" dropout).
     """
-    x = _checks.float_array("x", x)
-    _checks.param_dict("dropout_param", dropout_param, required=("p", "mode"))
-    p = dropout_param["p"]
-    if (
-        isinstance(p, bool)
-        or not isinstance(p, (int, float, np.floating, np.integer))
-        or not 0 < p <= 1
-    ):
-        raise ValueError(
-            f"dropout_param['p'] is the keep probability and must be in (0, 1]; got {p!r}"
-        )
+    x = _checks.real_array("x", x)
+    _checks.param_dict("dropout_param", dropout_param, required=("p", "mode"), optional=("seed",))
+    p = _checks.real(
+        "dropout_param['p'] (the keep probability)",
+        dropout_param["p"],
+        low=0,
+        high=1,
+        low_open=True,
+    )
     mode = _checks.choice("dropout_param['mode']", dropout_param["mode"], ("train", "test"))
+    seed = _checks.seed("dropout_param['seed']", dropout_param.get("seed"))
     if mode == "test":
         return x.copy(), DropoutCache(mode, None)
-    rng = np.random.default_rng(dropout_param.get("seed"))
+    rng = np.random.default_rng(seed)
     mask = (rng.random(x.shape) < p).astype(x.dtype) / x.dtype.type(p)
     return x * mask, DropoutCache(mode, mask)
 
@@ -75,9 +76,10 @@ def dropout_backward(dout: np.ndarray, cache: DropoutCache) -> np.ndarray:
     -------
     dx : ndarray, same shape as ``dout``: ``dout * mask / p`` in training, ``dout`` at test time.
     """
-    mode, mask = cache
-    dout = _checks.float_array("dout", dout)
+    mode, mask = _checks.cache("cache", cache, DropoutCache, "dropout_forward", "dropout_backward")
+    dout = _checks.real_array("dout", dout, dtype=None if mask is None else mask.dtype)
     if mode == "test":
         return dout.copy()
+    assert mask is not None
     _checks.same_shape("dout", dout, mask.shape, "the shape of the forward input")
     return dout * mask

@@ -49,9 +49,9 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     -----
     .. math:: \mathrm{out} = X W + \mathbf{1} b^\top, \qquad X = \mathrm{reshape}(x, (N, D))
     """
-    x = _checks.float_array("x", x, min_ndim=1)
-    w = _checks.float_array("w", w, ndim=2)
-    b = _checks.float_array("b", b, ndim=1)
+    x = _checks.real_array("x", x, min_ndim=1)
+    w = _checks.real_array("w", w, ndim=2, dtype=x.dtype)
+    b = _checks.real_array("b", b, ndim=1, dtype=x.dtype)
     n = x.shape[0]
     d = int(np.prod(x.shape[1:]))
     if w.shape[0] != d:
@@ -89,9 +89,9 @@ def affine_backward(
         \frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial \mathrm{out}}, \quad
         \frac{\partial L}{\partial b} = \mathbf{1}^\top \frac{\partial L}{\partial \mathrm{out}}
     """
-    x, w = cache
+    x, w = _checks.cache("cache", cache, AffineCache, "affine_forward", "affine_backward")
     n = x.shape[0]
-    dout = _checks.float_array("dout", dout, ndim=2)
+    dout = _checks.real_array("dout", dout, ndim=2, dtype=x.dtype)
     _checks.same_shape("dout", dout, (n, w.shape[1]), "the shape of the forward output")
     x_rows = x.reshape(n, -1)  # (N, D)
     dx = (dout @ w.T).reshape(x.shape)  # (N, M) @ (M, D) -> (N, D) -> x's shape

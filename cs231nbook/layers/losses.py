@@ -13,7 +13,7 @@ from .. import _checks
 
 
 def _scores_and_labels(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = _checks.float_array("x", x, ndim=2)
+    x = _checks.real_array("x", x, ndim=2)
     y = _checks.labels("y", y, x.shape[0], x.shape[1])
     if x.shape[0] == 0:
         raise ValueError("x must hold at least one example; got shape (0, C)")

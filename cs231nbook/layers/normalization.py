@@ -44,30 +44,26 @@ class LayerNormCache(NamedTuple):
 
 
 def _eps(param: dict[str, Any], name: str) -> float:
-    eps = param.get("eps", 1e-5)
-    number = isinstance(eps, (int, float, np.floating, np.integer)) and not isinstance(eps, bool)
-    if not number or not eps > 0:
-        raise ValueError(f"{name}['eps'] must be a positive number; got {eps!r}")
-    return float(eps)
+    """``param['eps']`` (default 1e-5): a finite number > 0."""
+    return _checks.real(f"{name}['eps']", param.get("eps", 1e-5), low=0, low_open=True)
 
 
 def _momentum(bn_param: dict[str, Any]) -> float:
-    momentum = bn_param.get("momentum", 0.9)
-    if (
-        isinstance(momentum, bool)
-        or not isinstance(momentum, (int, float, np.floating, np.integer))
-        or not 0 <= momentum <= 1
-    ):
-        raise ValueError(f"bn_param['momentum'] must be a number in [0, 1]; got {momentum!r}")
-    return float(momentum)
+    """``bn_param['momentum']`` (default 0.9): a number in [0, 1]."""
+    return _checks.real("bn_param['momentum']", bn_param.get("momentum", 0.9), low=0, high=1)
+
+
+#: The keys each parameter dict may hold; any other raises ``ValueError``.
+BN_PARAM_KEYS = ("mode", "eps", "momentum", "running_mean", "running_var")
+LN_PARAM_KEYS = ("eps", "mode")
 
 
 def _scale_shift(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check ``gamma`` and ``beta``: one entry per feature of the (N, D) input."""
-    gamma = _checks.float_array("gamma", gamma, ndim=1)
-    beta = _checks.float_array("beta", beta, ndim=1)
+    gamma = _checks.real_array("gamma", gamma, ndim=1, dtype=x.dtype)
+    beta = _checks.real_array("beta", beta, ndim=1, dtype=x.dtype)
     d = x.shape[1]
     _checks.same_shape("gamma", gamma, (d,), "one scale per feature of x, D = x.shape[1]")
     _checks.same_shape("beta", beta, (d,), "one shift per feature of x, D = x.shape[1]")
@@ -77,11 +73,20 @@ def _scale_shift(
 def _running(
     bn_param: dict[str, Any], key: str, d: int, dtype: np.dtype, init: float
 ) -> np.ndarray:
-    """The running statistic ``bn_param[key]``, created as ``init`` of shape (D,) if missing."""
+    """The running statistic ``bn_param[key]``, created as ``init`` of shape (D,) if missing.
+
+    It must be finite, and a running variance non-negative: a NaN or a negative
+    variance would turn every test-time output into NaN.
+    """
+    name = f"bn_param['{key}']"
     if bn_param.get(key) is None:
         return np.full(d, init, dtype=dtype)
-    value = _checks.float_array(f"bn_param['{key}']", bn_param[key], ndim=1)
-    _checks.same_shape(f"bn_param['{key}']", value, (d,), "one statistic per feature of x")
+    value = _checks.real_array(name, bn_param[key], ndim=1, dtype=dtype)
+    _checks.same_shape(name, value, (d,), "one statistic per feature of x")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{name} must be finite; got {value[~np.isfinite(value)][0]}")
+    if key == "running_var" and (value < 0).any():
+        raise ValueError(f"{name} must be non-negative (a variance); got {value[value < 0][0]}")
     return value.astype(dtype, copy=False)
 
 
@@ -110,6 +115,8 @@ def batchnorm_forward(
         - ``'running_mean'``, ``'running_var'``: arrays of shape (D,);
           created as zeros and ones (of ``x``'s dtype) when missing.
 
+        Any other key raises ``ValueError`` (a typo such as ``'epsilon'`` is not ignored).
+
         In training mode the updated running statistics (new arrays, in
         ``x``'s dtype) are written back into ``bn_param``: this is the one
         argument the layer changes, so that a model can keep its ``bn_param``
@@ -123,9 +130,16 @@ def batchnorm_forward(
 
     Raises
     ------
+    TypeError
+        If an array is not an ndarray of real numbers (integer ``gamma``, ``beta``
+        are converted to ``x``'s dtype), ``bn_param`` is not a dict, or ``eps`` or
+        ``momentum`` is not a number.
     ValueError
-        On an unknown mode, or when ``gamma``, ``beta`` or the running
-        statistics do not have shape (D,).
+        On an unknown mode or key; ``eps`` not finite and positive; ``momentum``
+        outside [0, 1]; ``gamma``, ``beta`` or the running statistics not of
+        shape (D,); a running statistic not finite or a negative running
+        variance; an empty batch in training mode. Nothing is written into
+        ``bn_param`` before every check has passed.
 
     Notes
     -----
@@ -135,9 +149,14 @@ def batchnorm_forward(
         \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad
         \mathrm{out}_i = \gamma \odot \hat x_i + \beta
     """
-    x = _checks.float_array("x", x, ndim=2)
-    _checks.param_dict("bn_param", bn_param, required=("mode",))
+    x = _checks.real_array("x", x, ndim=2)
+    _checks.param_dict("bn_param", bn_param, required=("mode",), optional=BN_PARAM_KEYS[1:])
     mode = _checks.choice("bn_param['mode']", bn_param["mode"], ("train", "test"))
+    if mode == "train" and x.shape[0] == 0:
+        raise ValueError(
+            "x must hold at least one example in training mode (the batch statistics of an "
+            f"empty batch are undefined); got shape {x.shape}"
+        )
     gamma, beta = _scale_shift(x, gamma, beta)
     eps = _eps(bn_param, "bn_param")
     momentum = _momentum(bn_param)
@@ -165,8 +184,8 @@ def batchnorm_forward(
     return out, BatchNormCache(mode, x, mean, xc, var, std, inv_std, xhat, gamma)
 
 
-def _check_dout(dout: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    dout = _checks.float_array("dout", dout)
+def _check_dout(dout: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    dout = _checks.real_array("dout", dout, dtype=dtype)
     _checks.same_shape("dout", dout, shape, "the shape of the forward output")
     return dout
 
@@ -195,9 +214,9 @@ def batchnorm_backward(
     dgamma : ndarray of shape (D,)
     dbeta : ndarray of shape (D,)
     """
-    c = cache
+    c = _checks.cache("cache", cache, BatchNormCache, "batchnorm_forward", "batchnorm_backward")
     n = c.x.shape[0]
-    dout = _check_dout(dout, c.x.shape)
+    dout = _check_dout(dout, c.x.shape, c.x.dtype)
     dbeta = dout.sum(axis=0)  # shift: out = scaled + beta
     dgamma = (dout * c.xhat).sum(axis=0)  # scale: scaled = gamma * xhat
     dxhat = dout * c.gamma
@@ -242,9 +261,9 @@ def batchnorm_backward_alt(
     derived and proven equal to :func:`batchnorm_backward` with SymPy in the
     chapter *Batch normalization*.
     """
-    c = cache
+    c = _checks.cache("cache", cache, BatchNormCache, "batchnorm_forward", "batchnorm_backward_alt")
     n = c.x.shape[0]
-    dout = _check_dout(dout, c.x.shape)
+    dout = _check_dout(dout, c.x.shape, c.x.dtype)
     dbeta = dout.sum(axis=0)
     dgamma = (dout * c.xhat).sum(axis=0)
     if c.mode == "test":
@@ -270,8 +289,9 @@ def layernorm_forward(
     beta : ndarray of shape (D,)
         Per-feature shift.
     ln_param : dict
-        ``'eps'`` (default 1e-5). Other keys (such as a ``'mode'`` set by a
-        model) are ignored.
+        ``'eps'`` (default 1e-5), and optionally ``'mode'`` (``'train'`` or
+        ``'test'``, which models set and layer norm ignores). Any other key
+        raises ``ValueError``.
 
     Returns
     -------
@@ -286,8 +306,12 @@ def layernorm_forward(
         \mathrm{out}_{ik} = \gamma_k \,
         \frac{x_{ik} - \mu_i}{\sqrt{\sigma_i^2 + \epsilon}} + \beta_k
     """
-    x = _checks.float_array("x", x, ndim=2)
-    _checks.param_dict("ln_param", ln_param)
+    x = _checks.real_array("x", x, ndim=2)
+    _checks.param_dict("ln_param", ln_param, optional=LN_PARAM_KEYS)
+    if "mode" in ln_param:
+        _checks.choice("ln_param['mode']", ln_param["mode"], ("train", "test"))
+    if x.shape[1] == 0:
+        raise ValueError(f"x must have at least one feature to normalize; got shape {x.shape}")
     gamma, beta = _scale_shift(x, gamma, beta)
     eps = _eps(ln_param, "ln_param")
     mean = x.mean(axis=1, keepdims=True)  # (N, 1)
@@ -326,9 +350,11 @@ def layernorm_backward(
         \Big( D\, g_{ik} - \sum_l g_{il} - \hat x_{ik} \sum_l g_{il} \hat x_{il} \Big),
         \qquad g = \gamma \odot \mathrm{dout}
     """
-    xhat, inv_std, gamma = cache
+    xhat, inv_std, gamma = _checks.cache(
+        "cache", cache, LayerNormCache, "layernorm_forward", "layernorm_backward"
+    )
     d = xhat.shape[1]
-    dout = _check_dout(dout, xhat.shape)
+    dout = _check_dout(dout, xhat.shape, xhat.dtype)
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     g = dout * gamma  # (N, D): gradient with respect to xhat

@@ -24,25 +24,59 @@ class MaxPoolCache(NamedTuple):
     stride: int
 
 
-def check_pool_args(x: np.ndarray, pool_param: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
-    """Validate the arguments of a max-pooling forward pass.
+def pool_arguments(x: Any, pool_param: Any) -> tuple[np.ndarray, int, int, int, int, int]:
+    """Validate the arguments of a max-pooling forward pass and return them ready to use.
 
     Shared by the naive and the fast pooling so both reject the same inputs
-    with the same messages.
+    with the same messages. An integer ``x`` is converted to float64;
+    ``pool_param`` may hold only ``'pool_height'``, ``'pool_width'`` and ``'stride'``.
 
     Returns
     -------
+    x : ndarray
     pool_height, pool_width, stride, H_out, W_out : int
     """
-    _checks.float_array("x", x, ndim=4)
-    _checks.param_dict("pool_param", pool_param, ("pool_height", "pool_width", "stride"))
+    x = _checks.real_array("x", x, ndim=4)
+    _checks.param_dict(
+        "pool_param", pool_param, required=("pool_height", "pool_width", "stride"), optional=()
+    )
     ph = _checks.positive_int("pool_param['pool_height']", pool_param["pool_height"])
     pw = _checks.positive_int("pool_param['pool_width']", pool_param["pool_width"])
     stride = _checks.positive_int("pool_param['stride']", pool_param["stride"])
     _, _, H, W = x.shape
     H_out = _checks.output_size(H, ph, stride, 0, "max pooling height (H vs pool_height)")
     W_out = _checks.output_size(W, pw, stride, 0, "max pooling width (W vs pool_width)")
-    return ph, pw, stride, H_out, W_out
+    return x, ph, pw, stride, H_out, W_out
+
+
+def check_pool_args(x: Any, pool_param: Any) -> tuple[int, int, int, int, int]:
+    """Validate the arguments of a max-pooling forward pass (see :func:`pool_arguments`).
+
+    Returns
+    -------
+    pool_height, pool_width, stride, H_out, W_out : int
+    """
+    return pool_arguments(x, pool_param)[1:]
+
+
+def pool_geometry(cache: Any, backward: str) -> tuple[np.ndarray, int, int, int]:
+    """``(x, pool_height, pool_width, stride)`` from a naive or a fast max-pooling cache.
+
+    The two caches are interchangeable: either backward pass accepts either.
+    Anything else raises ``TypeError`` saying where it came from.
+    """
+    from ..fast_layers.pool import (
+        MaxPoolFastCache,
+    )  # imported here: fast_layers imports this module
+
+    _checks.cache(
+        "cache",
+        cache,
+        (MaxPoolCache, MaxPoolFastCache),
+        "max_pool_forward_naive or max_pool_forward_fast",
+        backward,
+    )
+    return cache.x, cache.pool_height, cache.pool_width, cache.stride
 
 
 def max_pool_forward_naive(
@@ -72,10 +106,12 @@ def max_pool_forward_naive(
     Raises
     ------
     TypeError
-        If ``x`` is not a floating-point ndarray, ``pool_param`` is not a dict, or
-        a size is not an integer.
+        If ``x`` is not an ndarray of real numbers (an integer ``x`` is
+        converted to float64; a masked array is refused), ``pool_param`` is not
+        a dict, or a size is not an integer.
     ValueError
-        If ``x`` is not 4-dimensional; a key of ``pool_param`` is missing; a size
+        If ``x`` is not 4-dimensional; a key of ``pool_param`` is missing or
+        unknown; a size
         is < 1; the window is larger than the input; or ``H_out`` or ``W_out`` is
         not an integer (nothing is dropped silently).
 
@@ -83,7 +119,7 @@ def max_pool_forward_naive(
     -----
     .. math:: \mathrm{out}_{n c i j} = \max_{0 \le p < PH,\; 0 \le q < PW} x_{n,\, c,\, i s + p,\, j s + q}
     """
-    ph, pw, stride, H_out, W_out = check_pool_args(x, pool_param)
+    x, ph, pw, stride, H_out, W_out = pool_arguments(x, pool_param)
     N, C, _, _ = x.shape
     out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
     for n in range(N):
@@ -102,8 +138,10 @@ def max_pool_backward_naive(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray
     ----------
     dout : ndarray of shape (N, C, H_out, W_out)
         Upstream derivative of the loss with respect to ``out``.
-    cache : MaxPoolCache
-        From :func:`max_pool_forward_naive`.
+    cache : MaxPoolCache or MaxPoolFastCache
+        From :func:`max_pool_forward_naive` (or
+        :func:`~cs231nbook.fast_layers.max_pool_forward_fast`: the caches are
+        interchangeable).
 
     Returns
     -------
@@ -133,11 +171,11 @@ def max_pool_backward_naive(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray
     tied entry, so a tie doubles the gradient; that is not a subgradient.)
     A NaN in a window is its maximum, as with ``np.max``/``np.argmax``.
     """
-    x, ph, pw, stride = cache
+    x, ph, pw, stride = pool_geometry(cache, "max_pool_backward_naive")
     N, C, H, W = x.shape
     H_out = 1 + (H - ph) // stride
     W_out = 1 + (W - pw) // stride
-    dout = _checks.float_array("dout", dout, ndim=4)
+    dout = _checks.real_array("dout", dout, ndim=4, dtype=x.dtype)
     _checks.same_shape("dout", dout, (N, C, H_out, W_out), "the shape of the forward output")
 
     dx = np.zeros_like(x)

@@ -25,6 +25,9 @@ from .normalization import (
     layernorm_forward,
 )
 
+#: The keys ``gn_param`` may hold; any other raises ``ValueError``.
+GN_PARAM_KEYS = ("eps",)
+
 
 class SpatialBatchNormCache(NamedTuple):
     """The cache of the vanilla batch norm on the reshaped input, and the input's shape."""
@@ -90,10 +93,10 @@ def spatial_batchnorm_forward(
         \mathrm{out}_{nchw} = \gamma_c \,
         \frac{x_{nchw} - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c
     """
-    x = _checks.float_array("x", x, ndim=4)
+    x = _checks.real_array("x", x, ndim=4)
     c = x.shape[1]
-    gamma = _checks.float_array("gamma", gamma)
-    beta = _checks.float_array("beta", beta)
+    gamma = _checks.real_array("gamma", gamma, dtype=x.dtype)
+    beta = _checks.real_array("beta", beta, dtype=x.dtype)
     _checks.same_shape("gamma", gamma, (c,), "one scale per channel, C = x.shape[1]")
     _checks.same_shape("beta", beta, (c,), "one shift per channel, C = x.shape[1]")
     out_rows, bn_cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
@@ -119,7 +122,14 @@ def spatial_batchnorm_backward(
     dgamma : ndarray of shape (C,)
     dbeta : ndarray of shape (C,)
     """
-    dout = _checks.float_array("dout", dout)
+    cache = _checks.cache(
+        "cache",
+        cache,
+        SpatialBatchNormCache,
+        "spatial_batchnorm_forward",
+        "spatial_batchnorm_backward",
+    )
+    dout = _checks.real_array("dout", dout, dtype=cache.bn.x.dtype)
     _checks.same_shape("dout", dout, cache.shape, "the shape of the forward output")
     dx_rows, dgamma, dbeta = batchnorm_backward_alt(_channels_last_rows(dout), cache.bn)
     return _from_channels_last_rows(dx_rows, cache.shape), dgamma, dbeta
@@ -151,7 +161,7 @@ def spatial_groupnorm_forward(
     G : int
         Number of groups; must divide ``C``.
     gn_param : dict
-        ``'eps'`` (default 1e-5).
+        ``'eps'`` (default 1e-5); any other key raises ``ValueError``.
 
     Returns
     -------
@@ -167,17 +177,17 @@ def spatial_groupnorm_forward(
         \hat x_{nchw} = \frac{x_{nchw} - \mu_{ng}}{\sqrt{\sigma_{ng}^2 + \epsilon}}, \quad
         \mathrm{out}_{nchw} = \gamma_c \hat x_{nchw} + \beta_c
     """
-    x = _checks.float_array("x", x, ndim=4)
+    x = _checks.real_array("x", x, ndim=4)
     n, c, h, w = x.shape
     G = _checks.positive_int("G", G)
     if c % G:
         raise ValueError(f"G must divide the number of channels C = {c} (x.shape[1]); got G = {G}")
-    gamma = _checks.float_array("gamma", gamma)
-    beta = _checks.float_array("beta", beta)
+    gamma = _checks.real_array("gamma", gamma, dtype=x.dtype)
+    beta = _checks.real_array("beta", beta, dtype=x.dtype)
     _checks.same_shape("gamma", gamma, (1, c, 1, 1), "one scale per channel, C = x.shape[1]")
     _checks.same_shape("beta", beta, (1, c, 1, 1), "one shift per channel, C = x.shape[1]")
     gamma, beta = gamma.astype(x.dtype, copy=False), beta.astype(x.dtype, copy=False)
-    _checks.param_dict("gn_param", gn_param)
+    _checks.param_dict("gn_param", gn_param, optional=GN_PARAM_KEYS)
     eps = _eps(gn_param, "gn_param")  # checked here, so that errors name gn_param
     group_size = c // G * h * w
     rows = x.reshape(n * G, group_size)  # (N, C, H, W) -> (N*G, C/G*H*W): one row per group
@@ -206,7 +216,10 @@ def spatial_groupnorm_backward(
     dgamma : ndarray of shape (1, C, 1, 1)
     dbeta : ndarray of shape (1, C, 1, 1)
     """
-    dout = _checks.float_array("dout", dout)
+    cache = _checks.cache(
+        "cache", cache, GroupNormCache, "spatial_groupnorm_forward", "spatial_groupnorm_backward"
+    )
+    dout = _checks.real_array("dout", dout, dtype=cache.xhat.dtype)
     _checks.same_shape("dout", dout, cache.xhat.shape, "the shape of the forward output")
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)  # (1, C, 1, 1)
     dgamma = (dout * cache.xhat).sum(axis=(0, 2, 3), keepdims=True)  # (1, C, 1, 1)
