@@ -481,3 +481,42 @@ def test_wrong_input_shape_is_reported():
     deep = DeepConvNet(input_dims=(1, 8, 8), num_filters=[2], max_pools=[0], seed=0)
     with pytest.raises(ValueError, match=r"X must hold examples of shape \(1, 8, 8\)"):
         deep.loss(np.zeros((2, 64)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"seed": -3}, ValueError, r"seed must be an int >= 0.*got -3"),
+        ({"seed": "0"}, TypeError, r"seed must be an int >= 0, a np.random.Generator or None"),
+        ({"dtype": "float"}, None, None),  # 'float' names float64
+        ({"dtype": "flaot64"}, ValueError, r"dtype must be .*'flaot64', which names no dtype"),
+        ({"weight_scale": float("inf")}, ValueError, r"weight_scale must be a finite number > 0"),
+        ({"weight_scale": [1e-3]}, TypeError, r"weight_scale must be .*'kaiming'; got \[0.001\]"),
+        ({"reg": float("nan")}, ValueError, r"reg must be a finite number >= 0; got nan"),
+    ],
+)
+def test_conv_constructors_validate_alike(kwargs, error, message):
+    builders = [
+        lambda: ThreeLayerConvNet(
+            input_dim=(1, 4, 4), num_filters=2, filter_size=3, hidden_dim=3, **kwargs
+        ),
+        lambda: DeepConvNet(input_dims=(1, 4, 4), num_filters=[2], max_pools=[0], **kwargs),
+    ]
+    for build in builders:
+        if error is None:
+            assert build().params["W1"].dtype == np.float64
+        else:
+            with pytest.raises(error, match=message):
+                build()
+
+
+def test_kaiming_initializer_validates_seed_and_relu():
+    with pytest.raises(ValueError, match=r"seed must be an int >= 0.*got -1"):
+        kaiming_initializer(2, 3, seed=-1)
+    with pytest.raises(TypeError, match=r"relu must be True or False; got 1 \(int\)"):
+        kaiming_initializer(2, 3, relu=1)
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(
+        kaiming_initializer(2, 3, seed=rng),
+        kaiming_initializer(2, 3, seed=np.random.default_rng(0)),
+    )

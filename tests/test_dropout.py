@@ -61,3 +61,23 @@ def test_bad_mode_and_missing_keys():
         dropout_forward(np.ones(3), {"mode": "eval", "p": 0.5})
     with pytest.raises(ValueError, match=r"missing the key\(s\) \['p'\]"):
         dropout_forward(np.ones(3), {"mode": "train"})
+
+
+def test_seed_is_checked():
+    with pytest.raises(ValueError, match=r"dropout_param\['seed'\] must be an int >= 0.*got -1"):
+        dropout_forward(np.ones(3), {"mode": "train", "p": 0.5, "seed": -1})
+    with pytest.raises(TypeError, match=r"dropout_param\['seed'\] must be an int >= 0"):
+        dropout_forward(np.ones(3), {"mode": "train", "p": 0.5, "seed": 1.5})
+    with pytest.raises(ValueError, match=r"dropout_param has unknown key\(s\) \['sead'\].*'seed'"):
+        dropout_forward(np.ones(3), {"mode": "train", "p": 0.5, "sead": 1})
+    same = [
+        dropout_forward(np.ones(50), {"mode": "train", "p": 0.5, "seed": 4})[0] for _ in range(2)
+    ]
+    np.testing.assert_array_equal(*same)
+
+
+def test_integer_x_computes_in_float64():
+    x = np.arange(1, 7)
+    out, cache = dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 0})
+    assert out.dtype == np.float64 and x.dtype.kind == "i"
+    assert dropout_backward(np.ones(6, dtype=int), cache).dtype == np.float64

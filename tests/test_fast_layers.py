@@ -573,3 +573,25 @@ def test_conv_fast_matches_naive_on_random_geometries(monkeypatch, chunk_bytes):
         )
         for name, (naive, fast) in zip(("out", "dx", "dw", "db"), pairs):
             assert rel_error(naive, fast) < 1e-9, (name, x_shape, w_shape, stride, pad)
+
+
+@pytest.mark.parametrize(
+    "shape, param",
+    [
+        ((2, 2, 300, 1), {"pool_height": 300, "pool_width": 1, "stride": 1}),  # 300 offsets
+        ((1, 2, 300, 300), {"pool_height": 300, "pool_width": 300, "stride": 300}),  # a 300-tile
+        ((1, 1, 258, 4), {"pool_height": 258, "pool_width": 2, "stride": 2}),
+    ],
+)
+def test_pool_fast_any_window_size(shape, param):
+    # The tiled backward kept the arg-max index in 8 bits: 257 or more offsets overflowed it.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    x.flat[rng.integers(x.size)] = 10.0  # one clear maximum somewhere
+    out, cache = max_pool_forward_fast(x, param)
+    out_naive, cache_naive = max_pool_forward_naive(x, param)
+    np.testing.assert_array_equal(out, out_naive)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(
+        max_pool_backward_fast(dout, cache), max_pool_backward_naive(dout, cache_naive)
+    )

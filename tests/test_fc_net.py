@@ -148,3 +148,85 @@ def test_wrong_input_size():
         ValueError, match=r"X must hold examples of 12 features.*got X of shape \(2, 13\)"
     ):
         model.loss(np.zeros((2, 13)))
+
+
+# --- one validation vocabulary in every constructor -------------------------------------------
+
+
+def test_fully_connected_models_take_kaiming():
+    model = FullyConnectedNet(
+        [400, 300], input_dim=500, num_classes=200, weight_scale="kaiming", dtype=np.float64, seed=0
+    )
+    assert model.params["W1"].std() == pytest.approx(math.sqrt(2 / 500), rel=0.03)
+    assert model.params["W2"].std() == pytest.approx(math.sqrt(2 / 400), rel=0.03)
+    assert model.params["W3"].std() == pytest.approx(math.sqrt(1 / 300), rel=0.03)  # no ReLU after
+    two = TwoLayerNet(
+        input_dim=500, hidden_dim=400, num_classes=300, weight_scale="kaiming", seed=0
+    )
+    assert two.params["W1"].std() == pytest.approx(math.sqrt(2 / 500), rel=0.03)
+    assert two.params["W2"].std() == pytest.approx(math.sqrt(1 / 400), rel=0.03)
+
+
+def test_a_number_weight_scale_keeps_the_same_weights():
+    # weight_scale=s draws s * standard_normal from the seeded stream, as before 'kaiming' came in
+    model = FullyConnectedNet(
+        [3], input_dim=4, num_classes=2, weight_scale=0.5, dtype=np.float64, seed=7
+    )
+    rng = np.random.default_rng(7)
+    np.testing.assert_array_equal(model.params["W1"], 0.5 * rng.standard_normal((4, 3)))
+    np.testing.assert_array_equal(model.params["W2"], 0.5 * rng.standard_normal((3, 2)))
+
+
+def small_fc(cls, **kwargs):
+    if cls is TwoLayerNet:
+        return TwoLayerNet(input_dim=4, hidden_dim=3, num_classes=2, **kwargs)
+    return FullyConnectedNet([3], input_dim=4, num_classes=2, **kwargs)
+
+
+@pytest.mark.parametrize("cls", [TwoLayerNet, FullyConnectedNet])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"weight_scale": 0}, ValueError, r"weight_scale must be a finite number > 0; got 0"),
+        ({"weight_scale": float("nan")}, ValueError, r"weight_scale must be a finite number > 0"),
+        ({"weight_scale": "kaimin"}, ValueError, r"weight_scale must be .*'kaiming'; got 'kaimin'"),
+        ({"weight_scale": None}, TypeError, r"weight_scale must be .*; got None"),
+        ({"reg": float("inf")}, ValueError, r"reg must be a finite number >= 0; got inf"),
+        ({"reg": "0"}, TypeError, r"reg must be a real number; got '0'"),
+        ({"dtype": "flot32"}, ValueError, r"dtype must be .*'flot32', which names no dtype"),
+        ({"dtype": None}, TypeError, r"dtype must be np.float32 or np.float64"),
+        ({"seed": -1}, ValueError, r"seed must be an int >= 0.*got -1"),
+        ({"seed": 1.5}, TypeError, r"seed must be an int >= 0, a np.random.Generator or None"),
+    ],
+)
+def test_constructors_validate_alike(cls, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        small_fc(cls, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (
+            {"dropout_keep_ratio": 1.5},
+            ValueError,
+            r"dropout_keep_ratio .* must be a number in \(0, 1\]",
+        ),
+        ({"dropout_keep_ratio": "0.5"}, TypeError, r"dropout_keep_ratio .* must be a real number"),
+        ({"normalization": 1}, TypeError, r"normalization must be one of .*got 1 \(int\)"),
+        ({"normalization": "BatchNorm"}, ValueError, r"normalization must be one of .*'BatchNorm'"),
+    ],
+)
+def test_fully_connected_net_options(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        small_fc(FullyConnectedNet, **kwargs)
+
+
+def test_constructors_accept_a_generator_and_dtype_names():
+    for cls in (TwoLayerNet, FullyConnectedNet):
+        a = small_fc(cls, seed=np.random.default_rng(3), dtype="float64")
+        b = small_fc(cls, seed=3, dtype=np.float64)
+        assert a.params["W1"].dtype == np.float64
+        np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
+    with pytest.raises(TypeError, match=r"hidden_dims must be a list of layer widths; got '10'"):
+        FullyConnectedNet("10", input_dim=4, num_classes=2)

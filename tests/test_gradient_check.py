@@ -59,3 +59,49 @@ def test_rel_error():
 def test_integer_x_is_refused():
     with pytest.raises(TypeError, match="floating-point ndarray"):
         eval_numerical_gradient(lambda v: 0.0, np.arange(3), verbose=False)
+
+
+@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), float("inf")])
+def test_the_step_must_be_a_finite_positive_number(h):
+    x = np.ones(3)
+    with pytest.raises(ValueError, match=r"h must be a finite number > 0"):
+        eval_numerical_gradient(lambda v: float(v.sum()), x, verbose=False, h=h)
+    with pytest.raises(ValueError, match=r"h must be a finite number > 0"):
+        eval_numerical_gradient_array(lambda v: v, x, np.ones(3), h=h)
+    with pytest.raises(ValueError, match=r"h must be a finite number > 0"):
+        grad_check_sparse(lambda v: float(v.sum()), x, np.ones(3), h=h, verbose=False)
+    with pytest.raises(TypeError, match=r"h must be a real number; got '1e-5'"):
+        eval_numerical_gradient(lambda v: float(v.sum()), x, verbose=False, h="1e-5")
+
+
+def test_read_only_x_gets_a_clear_message():
+    x = np.ones(3)
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match=r"x is read-only, but the numerical gradient perturbs it"):
+        eval_numerical_gradient(lambda v: float(v.sum()), x, verbose=False)
+    with pytest.raises(ValueError, match=r"x is read-only"):
+        eval_numerical_gradient_array(lambda v: v, x, np.ones(3))
+    with pytest.raises(TypeError, match=r"x must be a plain ndarray, not a masked array"):
+        eval_numerical_gradient(lambda v: 0.0, np.ma.masked_array(np.ones(3)), verbose=False)
+
+
+def test_other_arguments_are_checked():
+    f, x = (lambda v: float(v.sum())), np.ones(3)
+    with pytest.raises(TypeError, match="verbose must be True or False; got 'no'"):
+        eval_numerical_gradient(f, x, verbose="no")
+    with pytest.raises(ValueError, match="num_checks must be a positive integer; got 0"):
+        grad_check_sparse(f, x, np.ones(3), num_checks=0, verbose=False)
+    with pytest.raises(ValueError, match=r"seed must be an int >= 0.*got -1"):
+        grad_check_sparse(f, x, np.ones(3), seed=-1, verbose=False)
+    with pytest.raises(TypeError, match="f must be a function of x"):
+        eval_numerical_gradient(3.0, x, verbose=False)
+
+
+def test_rel_error_does_not_broadcast():
+    with pytest.raises(ValueError, match=r"x and y must have the same shape.*\(3,\) and \(3, 1\)"):
+        rel_error(np.ones(3), np.ones((3, 1)))
+    with pytest.raises(ValueError, match=r"x and y must have the same shape.*\(3,\) and \(\)"):
+        rel_error(np.ones(3), 1.0)
+    with pytest.raises(TypeError, match="y must be an array of real numbers"):
+        rel_error(np.ones(2), np.array(["a", "b"]))
+    assert rel_error(np.array([1, 2]), np.array([1.0, 2.0])) == 0.0

@@ -354,3 +354,69 @@ def test_layernorm_against_torch():
     np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     for mine, theirs in zip(layernorm_backward(dout, cache), (tx, tg, tb)):
         np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# --- batch norm: state is never corrupted --------------------------------------------------
+
+
+def test_batchnorm_refuses_an_empty_training_batch_before_touching_state():
+    _, gamma, beta = inputs()
+    bn_param = {"mode": "train", "running_mean": np.ones(4), "running_var": np.full(4, 2.0)}
+    with pytest.raises(ValueError, match=r"x must hold at least one example in training mode"):
+        batchnorm_forward(np.zeros((0, 4)), gamma, beta, bn_param)
+    np.testing.assert_array_equal(bn_param["running_mean"], np.ones(4))
+    np.testing.assert_array_equal(bn_param["running_var"], np.full(4, 2.0))
+    # test mode on an empty batch is harmless: nothing is averaged
+    out, _ = batchnorm_forward(np.zeros((0, 4)), gamma, beta, {**bn_param, "mode": "test"})
+    assert out.shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("running_var", -np.ones(4), r"bn_param\['running_var'\] must be non-negative.*-1"),
+        ("running_var", np.full(4, np.inf), r"bn_param\['running_var'\] must be finite; got inf"),
+        ("running_mean", np.full(4, np.nan), r"bn_param\['running_mean'\] must be finite; got nan"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_batchnorm_refuses_corrupt_running_statistics(key, value, message, mode):
+    x, gamma, beta = inputs()
+    bn_param = {"mode": mode, key: value}
+    with pytest.raises(ValueError, match=message):
+        batchnorm_forward(x, gamma, beta, bn_param)
+    assert bn_param[key] is value  # left as it was
+
+
+@pytest.mark.parametrize("eps", [np.nan, np.inf, -1e-5, 0.0])
+def test_normalization_refuses_a_non_finite_or_non_positive_eps(eps):
+    x, gamma, beta = inputs()
+    with pytest.raises(ValueError, match=r"bn_param\['eps'\] must be a finite number > 0"):
+        batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": eps})
+    with pytest.raises(ValueError, match=r"ln_param\['eps'\] must be a finite number > 0"):
+        layernorm_forward(x, gamma, beta, {"eps": eps})
+    with pytest.raises(TypeError, match=r"bn_param\['eps'\] must be a real number; got '1e-5'"):
+        batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": "1e-5"})
+
+
+def test_layernorm_accepts_the_mode_models_set_and_nothing_else():
+    x, gamma, beta = inputs()
+    layernorm_forward(x, gamma, beta, {"mode": "test"})
+    with pytest.raises(ValueError, match=r"ln_param\['mode'\] must be one of"):
+        layernorm_forward(x, gamma, beta, {"mode": "eval"})
+    with pytest.raises(ValueError, match=r"x must have at least one feature"):
+        layernorm_forward(np.zeros((3, 0)), np.zeros(0), np.zeros(0), {})
+
+
+def test_integer_gamma_and_beta_are_converted_to_the_dtype_of_x():
+    x, _, _ = inputs()
+    gamma, beta = np.asarray([3, 4, 5, 6]), np.asarray([0, 1, 0, 1])
+    for dtype in (np.float32, np.float64):
+        out, cache = batchnorm_forward(x.astype(dtype), gamma, beta, {"mode": "train"})
+        expected, _ = batchnorm_forward(
+            x.astype(dtype), gamma.astype(dtype), beta.astype(dtype), {"mode": "train"}
+        )
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, expected)
+        assert batchnorm_backward(np.ones_like(out), cache)[0].dtype == dtype
+    assert gamma.dtype.kind == "i" and beta.dtype.kind == "i"  # the caller's arrays untouched

@@ -106,6 +106,31 @@ def test_adam_counts_the_step_before_correcting():
     assert_same(next_w, -0.1 * g / (np.abs(g) + 1e-8))
 
 
+@pytest.mark.parametrize("t", [0, 1, 4, 50])
+def test_adam_uses_t_plus_one_in_the_bias_correction(t):
+    # Same moments, different step counts: the step must follow 1 - beta**(t + 1). A rule that
+    # ignored t, or incremented it after the correction, fails here.
+    w, grads = fixed_problem()
+    rng = np.random.default_rng(5)
+    m, v = rng.standard_normal(w.shape), rng.random(w.shape)
+    g, b1, b2, lr, eps = grads[0], 0.9, 0.999, 1e-3, 1e-8
+    config = {"m": m.copy(), "v": v.copy(), "t": t}
+    next_w, config = adam(w, g, config)
+    m1, v1, t1 = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2, t + 1
+    expected = w - lr * (m1 / (1 - b1**t1)) / (np.sqrt(v1 / (1 - b2**t1)) + eps)
+    assert config["t"] == t1
+    assert_same(next_w, expected)
+
+
+def test_adam_step_count_changes_the_step():
+    w, grads = fixed_problem()
+    state = {"m": np.full(w.shape, 0.1), "v": np.full(w.shape, 0.01)}
+    early, _ = adam(w, grads[0], {**copy.deepcopy(state), "t": 1})
+    late, _ = adam(w, grads[0], {**copy.deepcopy(state), "t": 1000})
+    # the corrections 1 - beta**t differ (0.19 and 0.002 at t + 1 = 2, about 1 at 1001)
+    assert np.abs(early - late).max() > 1e-4
+
+
 def test_adam_resumes_from_a_given_step_count():
     w, grads = fixed_problem()
     _, config = run(adam, w, grads[:3], {})
@@ -218,9 +243,18 @@ def test_momentum_zero_is_sgd():
 
 
 def test_update_rules_lookup():
-    assert UPDATE_RULES == {rule.__name__: rule for rule in ALL_RULES}
+    # The names are the documented contract (REFERENCE.md), spelled out here so that a renamed
+    # or missing rule fails; each name must give the rule that computes that formula.
+    assert sorted(UPDATE_RULES) == sorted(
+        ["sgd", "sgd_momentum", "nesterov_momentum", "rmsprop", "adam"]
+    )
+    w, grads = fixed_problem()
     for name, rule in UPDATE_RULES.items():
-        assert getattr(optim, name) is rule
+        by_name, _ = run(rule, w, grads, {})
+        by_function, _ = run(getattr(optim, name), w, grads, {})
+        np.testing.assert_array_equal(by_name, by_function)
+    # and the rules differ, so the comparison above could fail
+    assert not np.array_equal(run(UPDATE_RULES["adam"], w, grads, {})[0], run(sgd, w, grads, {})[0])
 
 
 # --- bad input ------------------------------------------------------------------------------
