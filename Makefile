@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test unit chapters book bench execute clean
+.PHONY: test unit chapters book bench execute oracle clean
 
 test: unit chapters
 
@@ -26,6 +26,14 @@ execute: $(VENV)/.installed
 		(cd $$(dirname $$nb) && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 			$(CURDIR)/$(BIN)/jupyter execute --inplace $$(basename $$nb)) || exit 1; \
 	done
+
+# The PyTorch oracle: install PyTorch 2.13 (CPU build) into .venv, then run every test that
+# compares a layer or an update rule with torch (they skip, and -rs lists them, without it).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+oracle: $(VENV)/.installed
+	$(BIN)/pip install --quiet "torch==2.13.0" --index-url $(TORCH_INDEX)
+	$(BIN)/pip install --quiet -e ".[oracle]"
+	$(BIN)/pytest tests -k torch
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_layers.py

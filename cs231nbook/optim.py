@@ -37,7 +37,7 @@ look-ahead form of Nesterov momentum.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -68,7 +68,7 @@ def _setup(
     defaults: dict[str, float],
     arrays: Sequence[str] = (),
     count: str | None = None,
-) -> tuple[np.ndarray, np.ndarray, MutableMapping[str, Any], dict[str, float]]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any], dict[str, float]]:
     """Check ``rule``'s arguments, fill ``config`` with ``defaults``, return the hyperparameters.
 
     ``arrays`` are the names of the state arrays the rule keeps in ``config`` and
@@ -117,7 +117,8 @@ def _setup(
             )
     if count is not None and count in config:
         _checks.nonnegative_int(f"config['{count}']", config[count])
-    return w, dw, config, hyper
+    # a dict for the type checker; any mutable mapping the caller passed works the same
+    return w, dw, cast(dict[str, Any], config), hyper
 
 
 def _state(config: MutableMapping[str, Any], key: str, w: np.ndarray) -> np.ndarray:

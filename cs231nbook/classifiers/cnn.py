@@ -10,7 +10,7 @@ chapter *Conv nets* trains both on the bundled digits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -173,7 +173,7 @@ class ThreeLayerConvNet:
 # The conv block of DeepConvNet for (batchnorm, pool), as (forward, backward). The forwards take
 # (x, w, b, [gamma, beta,] conv_param, [bn_param,] [pool_param]); the backwards return
 # (dx, dw, db, [dgamma, dbeta]).
-_CONV_BLOCKS = {
+_CONV_BLOCKS: dict[tuple[bool, bool], tuple[Callable[..., Any], Callable[..., Any]]] = {
     (False, False): (conv_relu_forward, conv_relu_backward),
     (False, True): (conv_relu_pool_forward, conv_relu_pool_backward),
     (True, False): (conv_bn_relu_forward, conv_bn_relu_backward),

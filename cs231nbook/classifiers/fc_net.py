@@ -8,7 +8,8 @@ object can be trained by :class:`cs231nbook.solver.Solver`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from .kaiming import check_weight_scale, init_weight
 # The hidden block of FullyConnectedNet for each normalization, as (forward, backward).
 # The normalized blocks take (gamma, beta, param) after (x, w, b) and return
 # (dgamma, dbeta) after (dx, dw, db), so one loop drives all three.
-_HIDDEN_BLOCKS = {
+_HIDDEN_BLOCKS: dict[str | None, tuple[Callable[..., Any], Callable[..., Any]]] = {
     None: (affine_relu_forward, affine_relu_backward),
     "batchnorm": (affine_bn_relu_forward, affine_bn_relu_backward),
     "layernorm": (affine_ln_relu_forward, affine_ln_relu_backward),
@@ -259,7 +260,7 @@ class FullyConnectedNet:
         caches = []
         h = X
         for i in range(1, L):
-            norm_args = ()
+            norm_args: tuple[Any, ...] = ()
             if self.normalization is not None:
                 norm_args = (p[f"gamma{i}"], p[f"beta{i}"], self.bn_params[i - 1])
             h, cache = hidden_forward(h, p[f"W{i}"], p[f"b{i}"], *norm_args)

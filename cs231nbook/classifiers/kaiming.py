@@ -109,7 +109,7 @@ def init_weight(
 
     Shapes as for :func:`kaiming_initializer`.
     """
-    if weight_scale == "kaiming":
+    if isinstance(weight_scale, str):  # 'kaiming', the only string check_weight_scale lets through
         return kaiming_initializer(Din, Dout, K=K, relu=relu, dtype=dtype, seed=rng)
     shape = (Din, Dout) if K is None else (Dout, Din, K, K)
     return (weight_scale * rng.standard_normal(shape)).astype(dtype)
