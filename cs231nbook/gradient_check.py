@@ -18,7 +18,9 @@ import numpy as np
 from . import _checks
 
 
-def _perturbed(f: Callable[[np.ndarray], object], x: np.ndarray, ix: tuple[int, ...], h: float):
+def _perturbed(
+    f: Callable[[np.ndarray], object], x: np.ndarray, ix: tuple[int, ...], h: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Evaluate ``f`` at ``x + h e_ix`` and ``x - h e_ix``, restoring ``x[ix]`` afterwards."""
     old = x[ix]
     try:

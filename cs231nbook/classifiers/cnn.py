@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import _checks
 from ..layer_utils import (
@@ -104,7 +105,7 @@ class ThreeLayerConvNet:
         num_classes: int = 10,
         weight_scale: float | str = 1e-3,
         reg: float = 0.0,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         self.input_dim = _check_input_dims("input_dim", input_dim)
@@ -236,7 +237,7 @@ class DeepConvNet:
         num_classes: int = 10,
         weight_scale: float | str = 1e-3,
         reg: float = 0.0,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         self.input_dims = _check_input_dims("input_dims", input_dims)

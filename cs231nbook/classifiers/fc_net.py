@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import _checks
 from ..layer_utils import (
@@ -77,7 +78,7 @@ class TwoLayerNet:
         num_classes: int = 10,
         weight_scale: float | str = 1e-3,
         reg: float = 0.0,
-        dtype=np.float64,
+        dtype: DTypeLike = np.float64,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         input_dim = _checks.positive_int("input_dim", input_dim)
@@ -181,7 +182,7 @@ class FullyConnectedNet:
         normalization: str | None = None,
         reg: float = 0.0,
         weight_scale: float | str = 1e-2,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
         seed: int | np.random.Generator | None = None,
     ) -> None:
         if isinstance(hidden_dims, (str, bytes)) or not isinstance(hidden_dims, Sequence):

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import _checks
 from ._common import check_dtype, check_seed
@@ -21,7 +22,7 @@ def kaiming_initializer(
     Dout: int,
     K: int | None = None,
     relu: bool = True,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     seed: int | np.random.Generator | None = None,
 ) -> np.ndarray:
     r"""Gaussian weights scaled so that a layer preserves the variance of its activations.

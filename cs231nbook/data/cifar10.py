@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import _checks
 from ._safe_pickle import RefusedPickle, safe_loads
@@ -206,7 +207,7 @@ def get_cifar10_data(
     num_validation: int = 1000,
     num_test: int = 1000,
     subtract_mean: bool = True,
-    dtype=np.float64,
+    dtype: DTypeLike = np.float64,
     layout: str = "auto",
 ) -> dict[str, np.ndarray]:
     """CIFAR-10 split and preprocessed as in CS231n, in the dict the Solver takes.

@@ -12,10 +12,15 @@ from __future__ import annotations
 import hashlib
 import io
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .. import _checks
+
+if TYPE_CHECKING:  # importlib.abc.Traversable: Python 3.10 has it only there
+    from importlib.abc import Traversable
 
 DIGITS_SHA256 = "49e8c9e60909d90f2cfc6df7589b32bf1181e878faa9a2fde1951ee28be046ef"
 """SHA-256 of the bundled ``digits.npz`` (checked on every load)."""
@@ -26,7 +31,7 @@ DIGITS_SPLIT_SIZES = {"train": 1197, "val": 300, "test": 300}
 MAX_PIXEL = 16  # the largest possible count of set bits in a 4x4 block
 
 
-def digits_path():
+def digits_path() -> Traversable:
     """A ``Traversable`` for the bundled ``digits.npz`` (a real file in any normal install)."""
     return resources.files(__package__).joinpath("digits.npz")
 
@@ -51,7 +56,7 @@ def load_raw_digits() -> dict[str, np.ndarray]:
         return {name: archive[name] for name in ("images", "labels", "split")}
 
 
-def load_digits(dtype=np.float64, subtract_mean: bool = True) -> dict[str, np.ndarray]:
+def load_digits(dtype: DTypeLike = np.float64, subtract_mean: bool = True) -> dict[str, np.ndarray]:
     r"""The digits, split, scaled and centred, in the dict ``Solver`` takes.
 
     The split is fixed (stored in the file, so it never changes): stratified

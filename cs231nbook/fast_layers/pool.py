@@ -16,7 +16,7 @@ holds that entry of every window at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -165,6 +165,10 @@ def max_pool_backward_fast(dout: np.ndarray, cache: MaxPoolFastCache) -> np.ndar
     return _backward_general(x, out, dout, ph, pw, stride, has_nan, route)
 
 
+#: How a backward pass writes ``values where mask else 0`` into ``out``.
+_Route = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+
+
 def _route_product(values: np.ndarray, mask: np.ndarray, out: np.ndarray) -> None:
     """``out = values where mask else 0``, as a product: branch-free, fast, exact for finite values."""
     np.multiply(values, mask, out=out)
@@ -200,7 +204,9 @@ def _first_max(views: list[np.ndarray], has_nan: bool) -> tuple[np.ndarray, np.n
     return best, index
 
 
-def _backward_tiled(x, dout, k, has_nan, route) -> np.ndarray:
+def _backward_tiled(
+    x: np.ndarray, dout: np.ndarray, k: int, has_nan: bool, route: _Route
+) -> np.ndarray:
     N, C, H, W = x.shape
     tile_rows = x.reshape(-1, k)  # (N*C*H*W_out, k): the k pixels of each tile row
     row_max, q_star = _first_max([tile_rows[:, q] for q in range(k)], has_nan)  # (N*C*H*W_out,)
@@ -221,7 +227,16 @@ def _backward_tiled(x, dout, k, has_nan, route) -> np.ndarray:
     return dx
 
 
-def _backward_general(x, out, dout, ph, pw, stride, has_nan, route) -> np.ndarray:
+def _backward_general(
+    x: np.ndarray,
+    out: np.ndarray,
+    dout: np.ndarray,
+    ph: int,
+    pw: int,
+    stride: int,
+    has_nan: bool,
+    route: _Route,
+) -> np.ndarray:
     _, _, H_out, W_out = out.shape
     nan_max = np.isnan(out) if has_nan else None
     dx = np.zeros(x.shape, dtype=x.dtype)
