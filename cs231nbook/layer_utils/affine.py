@@ -28,6 +28,8 @@ from ..layers import (
 
 
 class AffineReluCache(NamedTuple):
+    """The pieces' caches, in forward order: ``affine`` then ``relu``."""
+
     affine: AffineCache
     relu: ReluCache
 
@@ -65,6 +67,8 @@ def affine_relu_backward(
 
 
 class AffineBatchNormReluCache(NamedTuple):
+    """The pieces' caches, in forward order: ``affine``, ``norm`` (batch norm), ``relu``."""
+
     affine: AffineCache
     norm: BatchNormCache
     relu: ReluCache
@@ -115,6 +119,8 @@ def affine_bn_relu_backward(
 
 
 class AffineLayerNormReluCache(NamedTuple):
+    """The pieces' caches, in forward order: ``affine``, ``norm`` (layer norm), ``relu``."""
+
     affine: AffineCache
     norm: LayerNormCache
     relu: ReluCache
