@@ -24,7 +24,7 @@ member                             content
                                    streams (minibatch order, accuracy subsamples), the
                                    model's description (class, architecture, names, shapes
                                    and dtypes of parameters and state) and a fingerprint of
-                                   the training data
+                                   the training data, and the list of all other members
 =================================  ==========================================================
 
 Every member is an ordinary array, so ``np.load(path, allow_pickle=False)``
@@ -296,6 +296,7 @@ def save_checkpoint(
         "rng_states": None if rng_states is None else _jsonable(rng_states, "rng_states"),
         "model": None if model is None else _jsonable(model, "model"),
         "data": None if data is None else _jsonable(data, "data"),
+        "members": sorted(arrays),
     }
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
     write_archive(path, arrays)
@@ -399,6 +400,7 @@ _META_KEYS = {
     "rng_states": (dict, type(None)),
     "model": (dict, type(None)),
     "data": (dict, type(None)),
+    "members": list,
 }
 
 
@@ -415,11 +417,14 @@ def _check_meta(members: Mapping[str, np.ndarray]) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise _Refusal(f"its metadata must be a JSON object; got {type(meta).__name__}")
     if meta.get("format") != FORMAT:
-        raise _Refusal(f"it is not a cs231nbook checkpoint (format {meta.get('format')!r})")
-    if meta.get("version") != VERSION:
         raise _Refusal(
-            f"it is a version-{meta.get('version')!r} checkpoint; this cs231nbook reads "
-            f"version {VERSION}"
+            f"it is not a cs231nbook checkpoint (its metadata 'format' is "
+            f"{meta.get('format', '(absent)')!r}, not {FORMAT!r})"
+        )
+    if meta.get("version") != VERSION or isinstance(meta.get("version"), bool):
+        raise _Refusal(
+            f"its metadata 'version' is {meta.get('version', '(absent)')!r}: a version-"
+            f"{meta.get('version')!r} checkpoint; this cs231nbook reads version {VERSION}"
         )
     missing = sorted(set(_META_KEYS) - set(meta))
     unexpected = sorted(set(meta) - set(_META_KEYS))
@@ -468,6 +473,15 @@ def _group(members: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarr
 
 def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
     """Check every member against the metadata and each other; build the Checkpoint."""
+    listed = meta["members"]
+    actual = sorted(name for name in members if name != "meta")
+    if listed != actual:
+        missing = sorted(set(listed) - set(actual))
+        unexpected = sorted(set(actual) - set(listed))
+        raise _Refusal(
+            f"its members do not match its list of members: missing {missing}, "
+            f"unexpected {unexpected}"
+        )
     known = ("params/", "best_params/", "optim/", "state/", "best_state/")
     plain = ("meta", "loss_history", "train_acc_history", "val_acc_history")
     for name in members:
