@@ -407,12 +407,22 @@ class Solver:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, grads = self.model.loss(X_batch, y_batch)
         loss = float(loss)
+        missing = sorted(set(self.model.params) - set(grads))
+        if missing:
+            raise ValueError(f"model.loss(X, y) returned no gradient for the parameters {missing}")
         bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
-        if not math.isfinite(loss) or bad:
+        bad_state = [
+            key
+            for key, value in get_model_state(self.model).items()
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value))
+        ]
+        if not math.isfinite(loss) or bad or bad_state:
             what = (
                 f"the loss is {loss}"
                 if not math.isfinite(loss)
                 else f"the gradients of {bad} are not finite"
+                if bad
+                else f"the model's state {bad_state} is not finite"
             )
             self._diverged(
                 before,
