@@ -267,8 +267,8 @@ def save_checkpoint(
         for name, value in entries.items():
             key = f"{prefix}/{_check_name(name, 'parameter')}"
             arrays[key] = _plain_array(value, key)
-    for prefix, entries in (("state", state), ("best_state", best_state)):
-        for name, value in (entries or {}).items():
+    for prefix, maybe in (("state", state), ("best_state", best_state)):
+        for name, value in (maybe or {}).items():
             key = f"{prefix}/{_check_name(name, 'state')}"
             arrays[key] = _plain_array(value, key)
     optim_scalars: dict[str, dict[str, Any]] = {}
@@ -388,7 +388,7 @@ def _read_members(data: bytes) -> dict[str, np.ndarray]:
     return members
 
 
-_META_KEYS = {
+_META_KEYS: dict[str, type | tuple[type, ...]] = {
     "format": str,
     "version": int,
     "epoch": int,

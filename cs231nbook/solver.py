@@ -402,42 +402,27 @@ class Solver:
     def _step(self, batch: np.ndarray) -> float:
         """One update of every parameter on the minibatch ``batch`` (indices into the training set)."""
         X_batch, y_batch = self.X_train[batch], self.y_train[batch]
-        before = get_model_state(self.model)  # put back if this step diverges
+        state_before = get_model_state(self.model)  # put back if this step diverges
         # a diverging run would only print overflow warnings before the checks below say it clearly
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, grads = self.model.loss(X_batch, y_batch)
-        loss = float(loss)
-        missing = sorted(set(self.model.params) - set(grads))
-        if missing:
-            raise ValueError(f"model.loss(X, y) returned no gradient for the parameters {missing}")
-        bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
-        bad_state = [
-            key
-            for key, value in get_model_state(self.model).items()
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value))
-        ]
-        if not math.isfinite(loss) or bad or bad_state:
-            what = (
-                f"the loss is {loss}"
-                if not math.isfinite(loss)
-                else f"the gradients of {bad} are not finite"
-                if bad
-                else f"the model's state {bad_state} is not finite"
-            )
-            self._diverged(
-                before,
-                f"{what}. Lower the learning rate (now {self._learning_rate()}) "
-                "or the weight scale.",
-            )
-        updated, configs = {}, {}
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss = float(loss)
+            problem = self._non_finite(loss, grads)
+            if problem:
+                self._diverged(
+                    state_before,
+                    f"{problem}. Lower the learning rate (now {self._learning_rate()}) "
+                    "or the weight scale.",
+                )
+            # the update goes into copies: the model and the configs change only if it is finite
+            updated, configs = {}, {}
             for name, w in self.model.params.items():
-                config = dict(self.optim_configs[name])  # a copy: kept only if the step is finite
+                config = dict(self.optim_configs[name])
                 updated[name], configs[name] = self.update_rule(w, grads[name], config)
         bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
         if bad:
             self._diverged(
-                before,
+                state_before,
                 f"the update made {bad} non-finite. Lower the learning rate "
                 f"(now {self._learning_rate()}).",
             )
@@ -446,6 +431,22 @@ class Solver:
         self.iteration += 1
         self.loss_history.append(loss)
         return loss
+
+    def _non_finite(self, loss: float, grads: Mapping[str, np.ndarray]) -> str | None:
+        """What is NaN or infinite after a forward and backward pass (loss, gradients, state)."""
+        missing = sorted(set(self.model.params) - set(grads))
+        if missing:
+            raise ValueError(f"model.loss(X, y) returned no gradient for the parameters {missing}")
+        if not math.isfinite(loss):
+            return f"the loss is {loss}"
+        bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
+        if bad:
+            return f"the gradients of {bad} are not finite"
+        state = get_model_state(self.model)
+        bad = [k for k, v in state.items() if v.dtype.kind == "f" and not np.all(np.isfinite(v))]
+        if bad:
+            return f"the model's state {bad} is not finite"
+        return None
 
     def _diverged(self, state: dict[str, np.ndarray], what: str) -> None:
         """Put the model's state of the last finite step back and raise TrainingDivergedError."""
