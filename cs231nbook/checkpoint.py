@@ -534,6 +534,18 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
         if key in optim_configs[name]:
             raise _Refusal(f"its optimizer config {name}[{key!r}] is stored twice")
         optim_configs[name][key] = value
+    rule = meta["hyperparameters"].get("update_rule")
+    if isinstance(rule, str) and rule in _builtin_rules():
+        for name, config in optim_configs.items():  # their state has the parameter's shape
+            for key, value in config.items():
+                if isinstance(value, np.ndarray) and (
+                    value.shape != params[name].shape or value.dtype != params[name].dtype
+                ):
+                    raise _Refusal(
+                        f"its optimizer state optim/{name}/{key} has shape {value.shape} and "
+                        f"dtype {value.dtype}; {rule} keeps the shape {params[name].shape} and "
+                        f"dtype {params[name].dtype} of the parameter"
+                    )
 
     state, best_state = _group(members, "state"), _group(members, "best_state")
     model = meta["model"]
@@ -574,6 +586,12 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
         model=model,
         data=meta["data"],
     )
+
+
+def _builtin_rules() -> set[str]:
+    from .optim import UPDATE_RULES  # imported late: optim does not need this module
+
+    return set(UPDATE_RULES)
 
 
 class _Bare:

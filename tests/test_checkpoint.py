@@ -258,6 +258,10 @@ def test_every_missing_member_is_refused(tmp_path, saved):
             lambda a: a.__setitem__("state/bn_params.0.running_mean", np.zeros(5)),
             "state does not match",
         ),
+        (
+            lambda a: a.__setitem__("optim/W1/velocity", np.zeros((2, 2))),
+            "optim/W1/velocity has shape (2, 2)",
+        ),
         (change_meta(lambda m: m.update(version=1)), "version-1"),
         (change_meta(lambda m: m.update(epoch=-1)), "negative"),
         (change_meta(lambda m: m.update(best_val_acc=0.123)), "best_val_acc"),
