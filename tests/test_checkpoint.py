@@ -478,3 +478,28 @@ def test_a_full_disk_mid_write_leaves_no_temporary(tmp_path, monkeypatch, saved)
     with pytest.raises(OSError, match="No space left"):
         write_archive(tmp_path / "new.npz", members(saved[0]))
     assert os.listdir(tmp_path) == []
+
+
+def test_a_cs231n_style_model_with_bn_params_loads_its_running_statistics(tmp_path):
+    class Legacy:
+        """No get_state: running statistics live in bn_params, created by the first forward."""
+
+        def __init__(self):
+            self.params = {"W": np.zeros((4, 3))}
+            self.bn_params = [{"mode": "train"}]
+
+        def loss(self, X, y=None):
+            scores = X @ self.params["W"]
+            if y is None:
+                return scores
+            self.bn_params[0]["running_mean"] = X.mean(0)
+            return 0.0, {"W": np.zeros((4, 3))}
+
+    solver = Solver(Legacy(), blobs(), num_epochs=1, batch_size=20, verbose=False, seed=0)
+    solver.train()
+    solver.save_checkpoint(tmp_path / "legacy.npz")
+    fresh = Legacy()  # no statistics yet
+    load_checkpoint(tmp_path / "legacy.npz", fresh)
+    np.testing.assert_array_equal(
+        fresh.bn_params[0]["running_mean"], solver.model.bn_params[0]["running_mean"]
+    )
