@@ -11,7 +11,7 @@ member                             content
 ``optim/<name>/<key>``             array state of the update rule (velocity, m, v, cache)
 ``state/<key>``                    the model's state besides its parameters (batch-norm
                                    running statistics, a dropout stream; see
-                                   :mod:`cs231nbook.model_state`), at the end of the epoch
+                                   ``cs231nbook.model_state``), at the end of the epoch
 ``best_state/<key>``               the same state as it was with the best parameters
 ``loss_history``                   float64, one minibatch loss per iteration
 ``train_acc_history``              float64, one accuracy per evaluation (epoch 0 included)
@@ -37,7 +37,7 @@ the new one, and the temporary file is removed.
 
 **Read all-or-nothing.** The archive's comment (the last bytes of the file)
 holds a SHA-256 of everything before it, so a truncated file or a flipped byte
-is recognised before anything is parsed. :func:`read_checkpoint` then checks
+is recognised before anything is parsed. ``read_checkpoint`` then checks
 every member and metadata entry (names, types, dtypes, shapes, consistency of
 the histories, no object arrays) and raises ``ValueError`` naming the file and
 the problem. Loading into a model checks the model's description as well, and
@@ -86,7 +86,7 @@ _SEAL_LENGTH = len(_SEAL) + 64
 
 @dataclass
 class Checkpoint:
-    """What :func:`read_checkpoint` and :func:`load_checkpoint` return.
+    """What ``read_checkpoint`` and :func:`load_checkpoint` return.
 
     Attributes
     ----------
@@ -112,16 +112,16 @@ class Checkpoint:
     optim_configs : dict
         Parameter name to its update-rule config, state included.
     state, best_state : dict
-        The model's state besides its parameters (:mod:`cs231nbook.model_state`)
+        The model's state besides its parameters (``cs231nbook.model_state``)
         at the end of the epoch and with the best parameters; empty for models
         without any.
     target_epoch : int or None
         The epoch the ``train()`` call in progress was heading for (None if no
-        call was in progress): :meth:`Solver.restore` continues to it.
+        call was in progress): :meth:`cs231nbook.solver.Solver.restore` continues to it.
     rng_states : dict or None
         The Solver's random streams (``'batch'``, ``'eval'``), as JSON.
     model : dict or None
-        The model's description (:func:`cs231nbook.model_state.describe_model`).
+        The model's description (``cs231nbook.model_state.describe_model``).
     data : dict or None
         Shape, dtype and SHA-256 of each training and validation array.
     """
@@ -148,7 +148,7 @@ class Checkpoint:
 
 
 def model_state(model: Any) -> dict[str, np.ndarray]:
-    """Copies of ``model``'s state besides ``params`` (see :mod:`cs231nbook.model_state`).
+    """Copies of ``model``'s state besides ``params`` (see ``cs231nbook.model_state``).
 
     For the package's models: batch norm's running statistics (keys
     ``"bn_params.<layer>.<name>"``) and dropout's random stream (``"rng.dropout"``).
@@ -250,7 +250,7 @@ def save_checkpoint(
 ) -> None:
     """Write a checkpoint to ``path`` atomically (see the module docstring for the layout).
 
-    The Solver calls this with its whole state (:meth:`Solver.save_checkpoint`).
+    The Solver calls this with its whole state (:meth:`cs231nbook.solver.Solver.save_checkpoint`).
 
     Raises
     ------

@@ -5,13 +5,13 @@ A model is anything with a ``params`` dict of arrays and a method
 None and ``(loss, grads)`` otherwise, ``grads`` keyed like ``params``. A model
 that keeps state besides its parameters (batch norm's running statistics, a
 dropout stream) also provides ``get_state()`` and ``set_state(state)``, so that
-checkpoints carry it: see :mod:`cs231nbook.model_state`.
+checkpoints carry it: see ``cs231nbook.model_state``.
 
 A run can be stopped after any epoch and continued exactly: with
 ``checkpoint_name`` (one file per epoch) or ``checkpoint_path`` (one file,
 replaced after every epoch) the Solver writes its whole state, and a Solver
 built with the same model and arguments continues from such a file with
-:meth:`Solver.restore` and :meth:`Solver.train`, ending bitwise identical to the
+:meth:`cs231nbook.solver.Solver.restore` and :meth:`Solver.train`, ending bitwise identical to the
 run that was never interrupted.
 
 Example
@@ -221,7 +221,7 @@ class Solver:
     ----------
     model : object
         Has ``params`` (dict of str to ndarray) and ``loss(X, y=None)``; optionally
-        ``get_state()``/``set_state(state)`` (:mod:`cs231nbook.model_state`).
+        ``get_state()``/``set_state(state)`` (``cs231nbook.model_state``).
     data : dict
         ``X_train`` of shape (N_train, ...) float, ``y_train`` (N_train,) integer,
         ``X_val`` (N_val, ...), ``y_val`` (N_val,); ``X_test``/``y_test`` are
@@ -290,7 +290,7 @@ class Solver:
     best_params : dict
         Parameter name to a copy of the parameters that reached ``best_val_acc`` (the earliest on a tie).
     best_state : dict
-        The model's state at that moment (see :mod:`cs231nbook.model_state`),
+        The model's state at that moment (see ``cs231nbook.model_state``),
         restored with ``best_params`` at the end of training so that test mode
         uses running statistics that match them (random streams, ``"rng."``
         entries, are not rewound).

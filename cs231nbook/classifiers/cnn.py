@@ -165,7 +165,7 @@ class ThreeLayerConvNet:
         return loss, grads
 
     def architecture(self) -> dict:
-        """What fixes the computation, as stored in checkpoints (see :mod:`cs231nbook.model_state`)."""
+        """What fixes the computation, as stored in checkpoints (see ``cs231nbook.model_state``)."""
         return {
             "input_dim": list(self.input_dim),
             "num_filters": int(self.params["W1"].shape[0]),

@@ -128,7 +128,7 @@ class TwoLayerNet:
         return loss, grads
 
     def architecture(self) -> dict:
-        """What fixes the computation, as stored in checkpoints (see :mod:`cs231nbook.model_state`)."""
+        """What fixes the computation, as stored in checkpoints (see ``cs231nbook.model_state``)."""
         return {
             "input_dim": self.input_dim,
             "hidden_dim": int(self.params["W1"].shape[1]),
