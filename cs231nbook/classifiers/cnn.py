@@ -29,7 +29,6 @@ from ..layer_utils import (
     conv_relu_pool_forward,
 )
 from ..layers import affine_backward, affine_forward, softmax_loss
-from ..model_state import assign_batchnorm_state, batchnorm_state, check_state
 from ._common import add_l2, check_dtype, check_model_input, check_reg
 from .kaiming import check_weight_scale, init_weight
 
@@ -382,10 +381,14 @@ class DeepConvNet:
     def get_state(self) -> dict[str, np.ndarray]:
         """Copies of the spatial batch norm's running statistics, one mean and variance per
         conv layer (keys ``"bn_params.<i>.running_mean"``, ``"bn_params.<i>.running_var"``)."""
+        from ..model_state import batchnorm_state
+
         if not self.batchnorm:
             return {}
         return batchnorm_state(self.bn_params, self.architecture()["num_filters"], self.dtype)
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Replace the state by copies of ``state``; all-or-nothing, ``ValueError`` on a mismatch."""
+        from ..model_state import assign_batchnorm_state, check_state
+
         assign_batchnorm_state(self.bn_params, check_state(self, state))

@@ -28,13 +28,6 @@ from ..layers import (
     dropout_forward,
     softmax_loss,
 )
-from ..model_state import (
-    assign_batchnorm_state,
-    batchnorm_state,
-    check_state,
-    generator_state,
-    restore_generator,
-)
 from ._common import add_l2, check_dtype, check_model_input, check_reg
 
 # The hidden block of FullyConnectedNet for each normalization, as (forward, backward).
@@ -316,6 +309,8 @@ class FullyConnectedNet:
         """Copies of the non-trained state: batch norm's running statistics (keys
         ``"bn_params.<i>.running_mean"`` and ``"bn_params.<i>.running_var"``) and, with
         dropout, the stream of dropout masks (``"rng.dropout"``)."""
+        from ..model_state import batchnorm_state, generator_state
+
         state = {}
         if self.normalization == "batchnorm":
             dims = self.architecture()["hidden_dims"]
@@ -326,6 +321,8 @@ class FullyConnectedNet:
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Replace the state by copies of ``state``; all-or-nothing, ``ValueError`` on a mismatch."""
+        from ..model_state import assign_batchnorm_state, check_state, restore_generator
+
         state = check_state(self, state)
         assign_batchnorm_state(self.bn_params, state)
         if self.use_dropout:
