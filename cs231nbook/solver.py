@@ -2,7 +2,17 @@
 
 A model is anything with a ``params`` dict of arrays and a method
 ``loss(X, y=None)`` that returns class scores of shape (N, C) when ``y`` is
-None and ``(loss, grads)`` otherwise, ``grads`` keyed like ``params``.
+None and ``(loss, grads)`` otherwise, ``grads`` keyed like ``params``. A model
+that keeps state besides its parameters (batch norm's running statistics, a
+dropout stream) also provides ``get_state()`` and ``set_state(state)``, so that
+checkpoints carry it: see ``cs231nbook.model_state``.
+
+A run can be stopped after any epoch and continued exactly: with
+``checkpoint_name`` (one file per epoch) or ``checkpoint_path`` (one file,
+replaced after every epoch) the Solver writes its whole state, and a Solver
+built with the same model and arguments continues from such a file with
+:meth:`cs231nbook.solver.Solver.restore` and :meth:`Solver.train`, ending bitwise identical to the
+run that was never interrupted.
 
 Example
 -------
@@ -18,15 +28,31 @@ Example
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from . import _checks
-from .checkpoint import load_checkpoint, load_state_into, model_state, save_checkpoint
+from .checkpoint import (
+    Checkpoint,
+    check_fits_model,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
+from .model_state import (
+    check_state,
+    describe_model,
+    generator_state_json,
+    get_model_state,
+    restore_generator,
+    set_model_state,
+)
 
 __all__ = ["Solver", "TrainingDivergedError", "load_checkpoint"]
 
@@ -59,11 +85,16 @@ def _resolve_update_rule(update_rule: str | UpdateRule) -> tuple[str, UpdateRule
     )
 
 
-def _check_data(data: Any) -> Mapping[str, np.ndarray]:
-    """Check the data dict: images of one example shape in both splits, one integer label per image."""
+def _check_data(data: Any) -> tuple[Mapping[str, np.ndarray], list[str]]:
+    """Check the data dict: images of one example shape in every split, one integer label per image.
+
+    Returns the data and the splits found: ``train``, ``val`` and ``test`` if
+    both ``X_test`` and ``y_test`` are present.
+    """
     _checks.param_dict("data", data, ("X_train", "y_train", "X_val", "y_val"))
+    splits = ["train", "val"] + (["test"] if "X_test" in data and "y_test" in data else [])
     example_shape = None
-    for split in ("train", "val"):
+    for split in splits:
         X = _checks.float_array(f"data['X_{split}']", data[f"X_{split}"], min_ndim=2)
         y = data[f"y_{split}"]
         if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
@@ -88,14 +119,88 @@ def _check_data(data: Any) -> Mapping[str, np.ndarray]:
             example_shape = X.shape[1:]
         elif X.shape[1:] != example_shape:
             raise ValueError(
-                f"data['X_val'] examples must have the shape of data['X_train'] examples {example_shape}; "
-                f"got {X.shape[1:]}"
+                f"data['X_{split}'] examples must have the shape of data['X_train'] examples "
+                f"{example_shape}; got {X.shape[1:]}"
             )
-    return data
+    return data, splits
+
+
+def _num_classes(model: Any, X: np.ndarray) -> int:
+    """The number of classes the model scores, from its scores for one training example."""
+    with np.errstate(all="ignore"):
+        scores = model.loss(X[:1])
+    if not isinstance(scores, np.ndarray) or scores.ndim != 2 or scores.shape[0] != 1:
+        got = f"shape {scores.shape}" if isinstance(scores, np.ndarray) else type(scores).__name__
+        raise TypeError(
+            "model.loss(X) must return class scores of shape (N, C); for one example of "
+            f"data['X_train'] it returned {got}"
+        )
+    return int(scores.shape[1])
 
 
 def _optional_positive_int(name: str, value: Any) -> int | None:
     return None if value is None else _checks.positive_int(name, value)
+
+
+def _check_lr_decay(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lr_decay must be a real number in (0, 1]; got {value!r}")
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise ValueError(f"lr_decay must be a finite number in (0, 1]; got {value!r}")
+    return float(value)
+
+
+def _check_writable(name: str, path: Any) -> str | None:
+    """``path`` as a str, after checking that its directory exists and takes new files."""
+    if path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str, a path or None; got {path!r}")
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ValueError(f"{name}: the directory {directory!r} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"{name}: cannot write in the directory {directory!r} ({error.strerror})"
+        ) from None
+    return path
+
+
+def _is_builtin(rule: UpdateRule) -> bool:
+    return any(rule is builtin for builtin in _update_rules().values())
+
+
+def _dry_run(rule_name: str, rule: UpdateRule, w: np.ndarray, config: Mapping[str, Any]) -> None:
+    """One step of a cs231nbook.optim rule on zeros and a copy of ``config``: validates it."""
+    rule(np.zeros_like(w), np.zeros_like(w), copy.deepcopy(dict(config)))
+
+
+def _check_optim_config(
+    rule_name: str, rule: UpdateRule, config: Mapping[str, Any], params: Mapping[str, np.ndarray]
+) -> None:
+    """Refuse keys and values a cs231nbook.optim rule would refuse at its first step.
+
+    Callables of your own are not called here (they may count their calls).
+    """
+    if not _is_builtin(rule):
+        return
+    probe: dict[str, Any] = {}
+    rule(np.zeros(1), np.zeros(1), probe)  # one step on a fresh config: every key the rule uses
+    unknown = sorted(str(key) for key in config if key not in probe)
+    if unknown:
+        raise ValueError(
+            f"optim_config has key(s) {unknown} that update_rule {rule_name!r} does not use; "
+            f"it understands {sorted(probe)}"
+        )
+    for shape, dtype in {(w.shape, w.dtype) for w in params.values()}:
+        try:
+            _dry_run(rule_name, rule, np.zeros(shape, dtype), config)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"optim_config is not valid for {rule_name!r}: {error}") from None
 
 
 class Solver:
@@ -115,11 +220,14 @@ class Solver:
     Parameters
     ----------
     model : object
-        Has ``params`` (dict of str to ndarray) and ``loss(X, y=None)``.
+        Has ``params`` (dict of str to ndarray) and ``loss(X, y=None)``; optionally
+        ``get_state()``/``set_state(state)`` (``cs231nbook.model_state``).
     data : dict
         ``X_train`` of shape (N_train, ...) float, ``y_train`` (N_train,) integer,
-        ``X_val`` (N_val, ...), ``y_val`` (N_val,); other keys are ignored. The
-        arrays are read, never modified.
+        ``X_val`` (N_val, ...), ``y_val`` (N_val,); ``X_test``/``y_test`` are
+        checked too if present; other keys are ignored. Every label must be a
+        class the model scores (``0 <= y < C``, with ``C`` read from the model's
+        scores for one training example). The arrays are read, never modified.
     update_rule : str or callable, default 'sgd'
         A name from ``cs231nbook.optim`` (``'sgd'``, ``'sgd_momentum'``,
         ``'nesterov_momentum'``, ``'rmsprop'``, ``'adam'``), or any function
@@ -127,9 +235,12 @@ class Solver:
     optim_config : dict, optional
         Hyperparameters for the update rule (e.g. ``{'learning_rate': 1e-3}``).
         Every parameter gets its own deep copy, since the rule keeps per-parameter
-        state (velocities, moving averages) in it.
+        state (velocities, moving averages) in it. For the rules of
+        ``cs231nbook.optim`` a key the rule does not use, or a value it refuses,
+        is an error here already. A rule of your own must not change the arrays
+        in its config in place (return new ones), as the rules of ``optim`` do.
     lr_decay : float, default 1.0
-        Factor applied to ``learning_rate`` in every config after each epoch.
+        Factor in (0, 1] applied to ``learning_rate`` in every config after each epoch.
     batch_size : int, default 100
     num_epochs : int, default 10
     num_train_samples : int or None, default 1000
@@ -140,6 +251,10 @@ class Solver:
     checkpoint_name : str or path-like, optional
         If given, after each epoch the state is saved to
         ``f"{checkpoint_name}_epoch_{epoch}.npz"`` (see ``cs231nbook.checkpoint``).
+        Its directory must exist and be writable (checked here).
+    checkpoint_path : str or path-like, optional
+        If given, after each epoch the state is saved to this one file, replacing
+        it atomically, so that it always holds the last completed epoch.
     print_every : int or None, default 10
         With ``verbose``, also print the minibatch loss every ``print_every``
         iterations (CS231n's progress lines); None prints only the one line per
@@ -152,6 +267,15 @@ class Solver:
         Seeds the minibatch order and the accuracy subsamples. Two solvers with
         the same seed, model and data produce identical histories. NumPy's
         global random state is never used.
+
+    Raises
+    ------
+    TypeError
+        For an argument of the wrong kind (the message names it).
+    ValueError
+        For a value out of range: a label outside ``[0, C)``, an unknown
+        ``optim_config`` key, ``lr_decay`` outside (0, 1], a checkpoint
+        directory that does not exist or cannot be written, ...
 
     Attributes
     ----------
@@ -166,9 +290,10 @@ class Solver:
     best_params : dict
         Parameter name to a copy of the parameters that reached ``best_val_acc`` (the earliest on a tie).
     best_state : dict
-        The model's batch-norm running statistics at that moment (see
-        :func:`cs231nbook.checkpoint.model_state`), restored with ``best_params``
-        at the end of training so that test mode uses statistics that match them.
+        The model's state at that moment (see ``cs231nbook.model_state``),
+        restored with ``best_params`` at the end of training so that test mode
+        uses running statistics that match them (random streams, ``"rng."``
+        entries, are not rewound).
     optim_configs : dict
         Parameter name to the update rule's config for that parameter.
     epoch : int
@@ -176,12 +301,13 @@ class Solver:
     iteration : int
         Completed minibatch steps.
 
-    Raises
-    ------
-    TrainingDivergedError
-        (a ``FloatingPointError``) from :meth:`train` as soon as a minibatch
-        loss, a gradient, a parameter or the scores are NaN or infinite,
-        typically because the learning rate or weight scale is too large.
+    Notes
+    -----
+    :meth:`train` raises :class:`TrainingDivergedError` (a ``FloatingPointError``)
+    as soon as a minibatch loss, a gradient, an updated parameter or the scores
+    are NaN or infinite, typically because the learning rate or weight scale is
+    too large. The model then keeps the parameters and state of the last finite
+    step, and the optimizer state is that of the same step.
     """
 
     def __init__(
@@ -199,6 +325,7 @@ class Solver:
         print_every: int | None = 10,
         verbose: bool = True,
         seed: int | np.random.Generator | None = None,
+        checkpoint_path: str | os.PathLike | None = None,
     ) -> None:
         if not isinstance(getattr(model, "params", None), dict) or not callable(
             getattr(model, "loss", None)
@@ -207,31 +334,35 @@ class Solver:
                 f"model must have a params dict and a loss(X, y=None) method; got {type(model).__name__}"
             )
         self.model = model
-        data = _check_data(data)
+        data, splits = _check_data(data)
         self.X_train, self.y_train = data["X_train"], data["y_train"]
         self.X_val, self.y_val = data["X_val"], data["y_val"]
+        num_classes = _num_classes(model, self.X_train)
+        for split in splits:
+            y = data[f"y_{split}"]
+            if y.max() >= num_classes:
+                raise ValueError(
+                    f"data['y_{split}'] must hold class indices in [0, {num_classes}) (the model "
+                    f"scores {num_classes} classes); found {int(y.max())}"
+                )
 
         self.update_rule_name, self.update_rule = _resolve_update_rule(update_rule)
         if optim_config is None:
             optim_config = {}
         _checks.param_dict("optim_config", optim_config)
+        _check_optim_config(self.update_rule_name, self.update_rule, optim_config, model.params)
         self.optim_config = dict(optim_config)
-        if (
-            isinstance(lr_decay, bool)
-            or not isinstance(lr_decay, (int, float, np.floating))
-            or not lr_decay > 0
-        ):
-            raise ValueError(f"lr_decay must be a positive number; got {lr_decay!r}")
-        self.lr_decay = float(lr_decay)
+        self.lr_decay = _check_lr_decay(lr_decay)
         self.batch_size = _checks.positive_int("batch_size", batch_size)
         self.num_epochs = _checks.positive_int("num_epochs", num_epochs)
         self.num_train_samples = _optional_positive_int("num_train_samples", num_train_samples)
         self.num_val_samples = _optional_positive_int("num_val_samples", num_val_samples)
-        if checkpoint_name is not None and not isinstance(checkpoint_name, (str, os.PathLike)):
-            raise TypeError(
-                f"checkpoint_name must be a str, a path or None; got {checkpoint_name!r}"
+        self.checkpoint_name = _check_writable("checkpoint_name", checkpoint_name)
+        self.checkpoint_path = _check_writable("checkpoint_path", checkpoint_path)
+        if self.checkpoint_path is not None and os.path.isdir(self.checkpoint_path):
+            raise ValueError(
+                f"checkpoint_path must name a file; {self.checkpoint_path!r} is a directory"
             )
-        self.checkpoint_name = None if checkpoint_name is None else os.fspath(checkpoint_name)
         self.print_every = _optional_positive_int("print_every", print_every)
         if not isinstance(verbose, (bool, np.bool_)):
             raise TypeError(f"verbose must be True or False; got {verbose!r}")
@@ -240,6 +371,8 @@ class Solver:
             seed is None or isinstance(seed, (int, np.integer, np.random.Generator))
         ):
             raise TypeError(f"seed must be an int, a numpy Generator or None; got {seed!r}")
+        if isinstance(seed, (int, np.integer)) and seed < 0:
+            raise ValueError(f"seed must be an integer >= 0; got {seed}")
         self.seed = seed
         self._reset()
 
@@ -254,6 +387,8 @@ class Solver:
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self.optim_configs = {name: copy.deepcopy(self.optim_config) for name in self.model.params}
+        self._target_epoch: int | None = None  # where the train() call in progress stops
+        self._data_digest: dict[str, Any] | None = None
         # two independent streams, so that measuring accuracy never changes the minibatch order
         if isinstance(self.seed, np.random.Generator):
             batch_seed, eval_seed = self.seed.integers(2**63, size=2)
@@ -267,34 +402,58 @@ class Solver:
     def _step(self, batch: np.ndarray) -> float:
         """One update of every parameter on the minibatch ``batch`` (indices into the training set)."""
         X_batch, y_batch = self.X_train[batch], self.y_train[batch]
-        # a diverging run would only print overflow warnings before the check below says it clearly
+        state_before = get_model_state(self.model)  # put back if this step diverges
+        # a diverging run would only print overflow warnings before the checks below say it clearly
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, grads = self.model.loss(X_batch, y_batch)
-        loss = float(loss)
-        bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
-        if not math.isfinite(loss) or bad:
-            what = (
-                f"the loss is {loss}"
-                if not math.isfinite(loss)
-                else f"the gradients of {bad} are not finite"
-            )
-            raise TrainingDivergedError(
-                f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): {what}. "
-                f"Lower the learning rate (now {self._learning_rate()}) or the weight scale."
-            )
-        for name, w in self.model.params.items():
-            next_w, config = self.update_rule(w, grads[name], self.optim_configs[name])
-            self.model.params[name] = next_w
-            self.optim_configs[name] = config
-        bad = [name for name, w in self.model.params.items() if not np.all(np.isfinite(w))]
+            loss = float(loss)
+            problem = self._non_finite(loss, grads)
+            if problem:
+                self._diverged(
+                    state_before,
+                    f"{problem}. Lower the learning rate (now {self._learning_rate()}) "
+                    "or the weight scale.",
+                )
+            # the update goes into copies: the model and the configs change only if it is finite
+            updated, configs = {}, {}
+            for name, w in self.model.params.items():
+                config = dict(self.optim_configs[name])
+                updated[name], configs[name] = self.update_rule(w, grads[name], config)
+        bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
         if bad:
-            raise TrainingDivergedError(
-                f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): the update "
-                f"made {bad} non-finite. Lower the learning rate (now {self._learning_rate()})."
+            self._diverged(
+                state_before,
+                f"the update made {bad} non-finite. Lower the learning rate "
+                f"(now {self._learning_rate()}).",
             )
+        self.model.params.update(updated)
+        self.optim_configs.update(configs)
         self.iteration += 1
         self.loss_history.append(loss)
         return loss
+
+    def _non_finite(self, loss: float, grads: Mapping[str, np.ndarray]) -> str | None:
+        """What is NaN or infinite after a forward and backward pass (loss, gradients, state)."""
+        missing = sorted(set(self.model.params) - set(grads))
+        if missing:
+            raise ValueError(f"model.loss(X, y) returned no gradient for the parameters {missing}")
+        if not math.isfinite(loss):
+            return f"the loss is {loss}"
+        bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
+        if bad:
+            return f"the gradients of {bad} are not finite"
+        state = get_model_state(self.model)
+        bad = [k for k, v in state.items() if v.dtype.kind == "f" and not np.all(np.isfinite(v))]
+        if bad:
+            return f"the model's state {bad} is not finite"
+        return None
+
+    def _diverged(self, state: dict[str, np.ndarray], what: str) -> None:
+        """Put the model's state of the last finite step back and raise TrainingDivergedError."""
+        set_model_state(self.model, state)
+        raise TrainingDivergedError(
+            f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): {what}"
+        )
 
     def _learning_rate(self) -> float | None:
         """The learning rate in the configs (they all share one), or None if the rule has none."""
@@ -373,9 +532,11 @@ class Solver:
             self.best_val_acc = val_acc
             self.best_params = {name: w.copy() for name, w in self.model.params.items()}
             # batch-norm running statistics belong to the parameters they were gathered with
-            self.best_state = model_state(self.model)
+            self.best_state = get_model_state(self.model)
         if self.checkpoint_name is not None and self.epoch > 0:
             self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
+        if self.checkpoint_path is not None and self.epoch > 0:
+            self.save_checkpoint(self.checkpoint_path)
         if self.verbose:
             loss = "     -" if epoch_loss is None else f"{epoch_loss:.4f}"
             lr = "-" if learning_rate is None else f"{learning_rate:.2e}"
@@ -393,37 +554,50 @@ class Solver:
         Calling it again runs ``num_epochs`` more epochs from where the last
         call stopped (from the restored best parameters, with the histories,
         the optimizer state and the random streams carried on), as in CS231n.
+        After :meth:`restore` from a checkpoint written during a call, it runs
+        the epochs that call had left.
 
         Raises
         ------
         TrainingDivergedError
-            When a loss or gradient becomes NaN or infinite. The model keeps
-            the parameters of the last finite step; ``best_params`` holds the
-            best ones seen before.
+            When a loss, a gradient or an updated parameter becomes NaN or
+            infinite. The model keeps the parameters and state of the last
+            finite step; ``best_params`` holds the best ones seen before.
         """
         num_train = self.X_train.shape[0]
         batch_size = min(self.batch_size, num_train)
         iterations_per_epoch = num_train // batch_size
-        last_epoch = self.epoch + self.num_epochs
-        last_iteration = self.iteration + self.num_epochs * iterations_per_epoch
+        if self._target_epoch is None:  # a new call (a restored run continues to its target)
+            self._target_epoch = self.epoch + self.num_epochs
+        last_epoch = self._target_epoch
+        last_iteration = self.iteration + (last_epoch - self.epoch) * iterations_per_epoch
+        try:
+            if not self.val_acc_history:  # the starting point, "epoch 0"
+                self._evaluate(None, self.optim_config.get("learning_rate"), last_epoch)
+            while self.epoch < last_epoch:
+                order = self._batch_rng.permutation(num_train)
+                losses = []
+                for b in range(iterations_per_epoch):
+                    losses.append(self._step(order[b * batch_size : (b + 1) * batch_size]))
+                    if self.verbose and self.print_every and self.iteration % self.print_every == 0:
+                        print(
+                            f"(Iteration {self.iteration} / {last_iteration}) loss: {losses[-1]:.6f}"
+                        )
+                learning_rate = self._learning_rate()
+                self.epoch += 1
+                self._decay_learning_rate()
+                self._evaluate(float(np.mean(losses)), learning_rate, last_epoch)
+        finally:
+            self._target_epoch = None
+        self._restore_best()
 
-        if not self.val_acc_history:  # the starting point, "epoch 0"
-            self._evaluate(None, self.optim_config.get("learning_rate"), last_epoch)
-        while self.epoch < last_epoch:
-            order = self._batch_rng.permutation(num_train)
-            losses = []
-            for b in range(iterations_per_epoch):
-                losses.append(self._step(order[b * batch_size : (b + 1) * batch_size]))
-                if self.verbose and self.print_every and self.iteration % self.print_every == 0:
-                    print(f"(Iteration {self.iteration} / {last_iteration}) loss: {losses[-1]:.6f}")
-            learning_rate = self._learning_rate()
-            self.epoch += 1
-            self._decay_learning_rate()
-            self._evaluate(float(np.mean(losses)), learning_rate, last_epoch)
-
+    def _restore_best(self) -> None:
+        """Put the best parameters back, with the state they had (random streams go on)."""
         for name, w in self.best_params.items():
             self.model.params[name] = w.copy()
-        load_state_into(self.model, self.best_state)
+        state = dict(self.best_state)
+        state.update((k, v) for k, v in get_model_state(self.model).items() if k.startswith("rng."))
+        set_model_state(self.model, state)
 
     def _decay_learning_rate(self) -> None:
         if self.lr_decay == 1.0:
@@ -440,6 +614,7 @@ class Solver:
 
     def hyperparameters(self) -> dict[str, Any]:
         """The settings of this run, as stored in checkpoints."""
+        reg = getattr(self.model, "reg", None)
         return {
             "update_rule": self.update_rule_name,
             "optim_config": {
@@ -450,15 +625,34 @@ class Solver:
             "num_epochs": self.num_epochs,
             "num_train_samples": self.num_train_samples,
             "num_val_samples": self.num_val_samples,
+            "model_reg": float(reg) if isinstance(reg, (int, float, np.number)) else None,
             "seed": (
-                self.seed
-                if self.seed is None or isinstance(self.seed, (int, np.integer))
+                int(self.seed)
+                if isinstance(self.seed, (int, np.integer))
+                else None
+                if self.seed is None
                 else "Generator"
             ),
         }
 
+    def _data_fingerprint(self) -> dict[str, Any]:
+        """Shape, dtype and SHA-256 of the training and validation arrays (computed once)."""
+        if self._data_digest is None:
+            arrays = {"X_train": self.X_train, "y_train": self.y_train}
+            arrays.update(X_val=self.X_val, y_val=self.y_val)
+            self._data_digest = {
+                key: {
+                    "shape": list(a.shape),
+                    "dtype": a.dtype.str,
+                    "sha256": hashlib.sha256(np.ascontiguousarray(a).data).hexdigest(),
+                }
+                for key, a in arrays.items()
+            }
+        return self._data_digest
+
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write the current state to ``path`` (``.npz``, atomically); read it back with ``load_checkpoint``."""
+        """Write the whole state to ``path`` (``.npz``, atomically); see :meth:`restore`."""
+        state = get_model_state(self.model)
         save_checkpoint(
             path,
             params=self.model.params,
@@ -471,8 +665,129 @@ class Solver:
             iteration=self.iteration,
             best_val_acc=self.best_val_acc,
             hyperparameters=self.hyperparameters(),
-            state=model_state(self.model),
+            state=state,
             best_state=self.best_state,
+            target_epoch=self._target_epoch,
+            rng_states={
+                "batch": generator_state_json(self._batch_rng),
+                "eval": generator_state_json(self._eval_rng),
+            },
+            model=describe_model(self.model, state),
+            data=self._data_fingerprint(),
         )
 
+    def restore(self, path: str | os.PathLike) -> Checkpoint:
+        """Continue the run saved in the checkpoint ``path``: all of its state, or nothing.
+
+        Build the Solver as the interrupted run was built (same model class and
+        constructor arguments, same data and Solver arguments), call
+        ``restore`` with a checkpoint it wrote at the end of an epoch, then
+        :meth:`train`: the run continues from the next epoch (to the epoch the
+        interrupted ``train()`` call was heading for) and ends bitwise
+        identical to the run that was never interrupted, parameters, histories
+        and best accuracy included. Works across processes: everything is in
+        the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A checkpoint written by :meth:`save_checkpoint` (``checkpoint_name``
+            or ``checkpoint_path``).
+
+        Returns
+        -------
+        checkpoint : Checkpoint
+            What was restored.
+
+        Raises
+        ------
+        ValueError
+            Naming the file and the problem, if the file is damaged or foreign,
+            or was written for another model, other data or other settings
+            (update rule, optimizer config, lr_decay, batch size, accuracy
+            samples, reg), or in the middle of an epoch. The model and the
+            Solver are then unchanged.
+        """
+        name = os.fspath(path)
+        checkpoint = read_checkpoint(name)
+
+        def refuse(problem: str) -> None:
+            raise ValueError(f"cannot restore from {name!r}: {problem}")
+
+        if checkpoint.rng_states is None or checkpoint.data is None or checkpoint.model is None:
+            refuse("it was not written by a Solver (no random streams, model or data record)")
+        mine = _as_json(self.hyperparameters())
+        for key in (
+            "update_rule",
+            "optim_config",
+            "lr_decay",
+            "batch_size",
+            "num_train_samples",
+            "num_val_samples",
+            "model_reg",
+        ):
+            stored = checkpoint.hyperparameters.get(key, "(absent)")
+            if stored != mine[key]:
+                refuse(
+                    f"it was written by a run with {key} = {stored!r}; this one has {mine[key]!r}"
+                )
+        for key, record in self._data_fingerprint().items():
+            stored = (checkpoint.data or {}).get(key)
+            if stored != record:
+                refuse(f"it was written while training on other data: {key} differs")
+        check_fits_model(checkpoint, self.model, name)
+        batch = min(self.batch_size, self.X_train.shape[0])
+        if checkpoint.iteration != checkpoint.epoch * (self.X_train.shape[0] // batch):
+            refuse(
+                f"it was written in the middle of an epoch (iteration {checkpoint.iteration}, "
+                f"epoch {checkpoint.epoch}); restore needs one written at the end of an epoch"
+            )
+        if set(checkpoint.optim_configs) != set(self.model.params):
+            refuse(
+                f"it holds optimizer configs for {sorted(checkpoint.optim_configs)}, not for "
+                f"the parameters {sorted(self.model.params)}"
+            )
+        if _is_builtin(self.update_rule):
+            for param, config in checkpoint.optim_configs.items():
+                try:
+                    _dry_run(
+                        self.update_rule_name, self.update_rule, self.model.params[param], config
+                    )
+                except (TypeError, ValueError) as error:
+                    refuse(f"its optimizer config for {param!r} does not fit: {error}")
+        streams = {
+            key: restore_generator(value, f"random stream {key!r}")
+            for key, value in (checkpoint.rng_states or {}).items()
+        }
+        check_state(self.model, checkpoint.state, "its state")
+
+        # everything checked: from here on nothing can fail half-way
+        set_model_state(self.model, checkpoint.state)
+        for param, value in checkpoint.params.items():
+            self.model.params[param] = value.copy()
+        self.best_params = {k: v.copy() for k, v in checkpoint.best_params.items()}
+        self.best_state = {k: v.copy() for k, v in checkpoint.best_state.items()}
+        self.optim_configs = {
+            param: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
+            for param, config in checkpoint.optim_configs.items()
+        }
+        self.loss_history = list(checkpoint.loss_history)
+        self.train_acc_history = list(checkpoint.train_acc_history)
+        self.val_acc_history = list(checkpoint.val_acc_history)
+        self.epoch, self.iteration = checkpoint.epoch, checkpoint.iteration
+        self.best_val_acc = checkpoint.best_val_acc
+        self._target_epoch = checkpoint.target_epoch
+        self._batch_rng, self._eval_rng = streams["batch"], streams["eval"]
+        return checkpoint
+
     load_checkpoint = staticmethod(load_checkpoint)
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from a checkpoint's JSON metadata (tuples become lists)."""
+    import json
+
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        return value

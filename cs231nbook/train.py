@@ -4,7 +4,9 @@ Trains a fully-connected net, a three-layer conv net or a deep conv net with
 :class:`cs231nbook.solver.Solver`, on the bundled 8x8 digits (the default, offline)
 or on CIFAR-10 from the official files (``--cifar10 DIR``), prints the Solver's
 progress and the final training, validation and test accuracies, and optionally
-saves a checkpoint (``--checkpoint``) and a plot of the curves (``--plot``).
+saves a checkpoint after every epoch (``--checkpoint``) and a plot of the curves
+(``--plot``). An interrupted run continues exactly where it stopped with
+``--resume``: give the same options and the checkpoint it wrote.
 
 Examples
 --------
@@ -13,6 +15,9 @@ Examples
     python -m cs231nbook.train --model deep --batchnorm --epochs 10
     python -m cs231nbook.train --model threelayer --num-filters 32 --filter-size 7 \\
         --cifar10 ~/data --epochs 5 --checkpoint cifar.npz --plot cifar.png
+    # interrupted? the same command with --resume continues from the last epoch saved
+    python -m cs231nbook.train --model threelayer --num-filters 32 --filter-size 7 \\
+        --cifar10 ~/data --epochs 5 --checkpoint cifar.npz --plot cifar.png --resume cifar.npz
 
 :func:`main` takes the argument list, so the command can also be run (and
 tested) from Python: ``main(["--epochs", "1"])``.
@@ -22,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -69,6 +76,13 @@ def _number(text: str, positive: bool) -> float:
 
 def _positive_float(text: str) -> float:
     return _number(text, positive=True)
+
+
+def _decay(text: str) -> float:
+    value = _number(text, positive=True)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1]; got {text}")
+    return value
 
 
 def _nonnegative_float(text: str) -> float:
@@ -185,9 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
     training.add_argument(
         "--lr-decay",
-        type=_positive_float,
+        type=_decay,
         default=1.0,
-        help="factor applied to the learning rate after every epoch",
+        help="factor in (0, 1] applied to the learning rate after every epoch",
     )
     training.add_argument(
         "--seed",
@@ -234,7 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint",
         metavar="PATH",
         default=None,
-        help="save the trained state (Solver's .npz format) to PATH",
+        help="save the run's whole state (Solver's .npz format) to PATH after every epoch, "
+        "replacing it, so that an interrupted run can be continued with --resume PATH",
+    )
+    data.add_argument(
+        "--resume",
+        metavar="PATH",
+        default=None,
+        help="continue the run saved in the checkpoint PATH (give the options it was started "
+        "with); it ends exactly as the uninterrupted run would have",
     )
     data.add_argument(
         "--plot",
@@ -260,6 +282,42 @@ def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             import matplotlib  # noqa: F401
         except ImportError:
             parser.error("--plot needs matplotlib: pip install matplotlib (or cs231nbook[book])")
+    # Output paths are checked before training, not after it.
+    for option, path in (("--checkpoint", args.checkpoint), ("--plot", args.plot)):
+        if path is not None:
+            problem = _unwritable(path)
+            if problem:
+                parser.error(f"argument {option}: {problem}")
+    if args.plot is not None:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        extension = os.path.splitext(args.plot)[1].lstrip(".").lower() or "png"
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if extension not in formats:
+            parser.error(
+                f"argument --plot: matplotlib cannot write .{extension} files; "
+                f"use one of {', '.join(sorted(formats))}"
+            )
+    if args.resume is not None:
+        if not os.path.isfile(args.resume):
+            parser.error(f"argument --resume: no such file: {args.resume!r}")
+        if not os.access(args.resume, os.R_OK):
+            parser.error(f"argument --resume: cannot read {args.resume!r}")
+
+
+def _unwritable(path: str) -> str | None:
+    """Why a file cannot be written at ``path``, or None if it can."""
+    if os.path.isdir(path):
+        return f"{path!r} is a directory, not a file"
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        return f"the directory {directory!r} does not exist"
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        return f"cannot write in the directory {directory!r} ({error.strerror})"
+    return None
 
 
 def load_data(args: argparse.Namespace) -> dict[str, np.ndarray]:
@@ -341,19 +399,25 @@ def save_plot(solver: Solver, path: str, title: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with the arguments ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit status: 0 on success, 1 when the data cannot be read or
-    training diverges. Invalid options exit with status 2 and a usage message
-    (``SystemExit``, from argparse), as does ``--help`` with status 0.
+    Returns the exit status: 0 on success, 1 when the data cannot be read, a
+    file cannot be written or training diverges, 130 when interrupted (Ctrl-C).
+    Invalid options, unwritable output paths and a checkpoint that does not fit
+    exit with status 2 and a usage message (``SystemExit``, from argparse), as
+    does ``--help`` with status 0. Every failure is one line on stderr that
+    names the option concerned, never a traceback.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_options(parser, args)
 
+    def fail(message: str, status: int = 1) -> int:
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return status
+
     try:
         data = load_data(args)
     except (OSError, ValueError) as error:
-        print(f"{parser.prog}: error: cannot read the data: {error}", file=sys.stderr)
-        return 1
+        return fail(f"cannot read the data: {error}")
     input_dims = data["X_train"].shape[1:]
     num_classes = int(max(data["y_train"].max(), data["y_val"].max())) + 1
     try:
@@ -367,24 +431,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{type(model).__name__} with {num_params} parameters on {name}: "
         f"{len(data['X_train'])} training images of shape {input_dims}"
     )
-    solver = Solver(
-        model,
-        data,
-        update_rule=args.update_rule,
-        optim_config={"learning_rate": args.lr},
-        lr_decay=args.lr_decay,
-        batch_size=args.batch_size,
-        num_epochs=args.epochs,
-        print_every=args.print_every,
-        verbose=not args.quiet,
-        seed=args.seed,
-    )
+    try:
+        solver = Solver(
+            model,
+            data,
+            update_rule=args.update_rule,
+            optim_config={"learning_rate": args.lr},
+            lr_decay=args.lr_decay,
+            batch_size=args.batch_size,
+            num_epochs=args.epochs,
+            print_every=args.print_every,
+            verbose=not args.quiet,
+            seed=args.seed,
+            checkpoint_path=args.checkpoint,
+        )
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    if args.resume is not None:
+        try:
+            restored = solver.restore(args.resume)
+        except (OSError, ValueError) as error:
+            parser.error(f"argument --resume: {error}")
+        print(f"resumed from {args.resume} after epoch {restored.epoch}")
     start = time.perf_counter()
     try:
         solver.train()
     except TrainingDivergedError as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error))
+    except OSError as error:  # only the checkpoint is written during training
+        return fail(f"argument --checkpoint: cannot write {args.checkpoint!r}: {error}")
+    except KeyboardInterrupt:
+        where = f"epoch {solver.epoch}"
+        if args.checkpoint is not None and solver.epoch > 0:
+            hint = f"; {args.checkpoint} holds it: continue with --resume {args.checkpoint}"
+        else:
+            hint = " (use --checkpoint PATH to be able to continue an interrupted run)"
+        return fail(f"interrupted after {where}{hint}", 130)
     seconds = time.perf_counter() - start
 
     accuracies = {
@@ -392,15 +474,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for split in ("train", "val", "test")
     }
     print(
-        f"trained {args.epochs} epochs in {seconds:.1f} s; best validation accuracy at epoch "
+        f"trained {solver.epoch} epochs in {seconds:.1f} s; best validation accuracy at epoch "
         f"{int(np.argmax(solver.val_acc_history))}"
     )
     print("final accuracy: " + "  ".join(f"{k} {v:.4f}" for k, v in accuracies.items()))
     if args.checkpoint is not None:
-        solver.save_checkpoint(args.checkpoint)
-        print(f"checkpoint saved to {args.checkpoint}")
+        print(f"checkpoint of epoch {solver.epoch} saved to {args.checkpoint}")
     if args.plot is not None:
-        save_plot(solver, args.plot, f"{type(model).__name__} on {name}")
+        try:
+            save_plot(solver, args.plot, f"{type(model).__name__} on {name}")
+        except (OSError, ValueError) as error:
+            return fail(f"argument --plot: cannot write {args.plot!r}: {error}")
         print(f"plot saved to {args.plot}")
     return 0
 

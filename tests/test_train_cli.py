@@ -168,37 +168,146 @@ def test_unreadable_cifar10_is_an_error_not_a_traceback(tmp_path, capsys):
     assert "error: cannot read the data: no CIFAR-10 batches found" in err
 
 
-def test_help_documents_every_option(capsys):
+def test_help_lists_the_choices_and_defaults(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
-    text = capsys.readouterr().out
-    for option in [
-        "--model",
-        "--hidden-dims",
-        "--num-filters",
-        "--filter-size",
-        "--hidden-dim",
-        "--max-pools",
-        "--batchnorm",
-        "--weight-scale",
-        "--reg",
-        "--dtype",
-        "--epochs",
-        "--batch-size",
-        "--update-rule",
-        "--lr",
-        "--lr-decay",
-        "--seed",
-        "--print-every",
-        "--quiet",
-        "--cifar10",
-        "--num-training",
-        "--checkpoint",
-        "--plot",
-    ]:
-        assert option in text, option
-    assert "kaiming" in text and "(default: threelayer)" in text
+    text = " ".join(capsys.readouterr().out.split())
+    assert "{fc,threelayer,deep}" in text and "(default: threelayer)" in text
+    assert "--resume PATH" in text and "--lr-decay LR_DECAY factor in (0, 1]" in text
+
+
+def test_every_training_option_reaches_the_solver(tmp_path, monkeypatch):
+    # an option that main() parsed but did not pass on would fail here
+    seen = {}
+    import cs231nbook.train as train
+
+    class Spy(train.Solver):
+        def __init__(self, model, data, **kwargs):
+            seen.update(kwargs)
+            super().__init__(model, data, **kwargs)
+
+        def train(self):
+            seen["trained"] = True
+            super().train()
+
+    monkeypatch.setattr(train, "Solver", Spy)
+    argv = ["--model", "fc", "--hidden-dims", "5", "--epochs", "3", "--batch-size", "7"]
+    argv += ["--update-rule", "rmsprop", "--lr", "0.25", "--lr-decay", "0.5", "--seed", "4"]
+    argv += ["--print-every", "9", "--quiet", "--checkpoint", str(tmp_path / "c.npz")]
+    assert main(argv) == 0 and seen.pop("trained")
+    assert seen == {
+        "update_rule": "rmsprop",
+        "optim_config": {"learning_rate": 0.25},
+        "lr_decay": 0.5,
+        "batch_size": 7,
+        "num_epochs": 3,
+        "print_every": 9,
+        "verbose": False,
+        "seed": 4,
+        "checkpoint_path": str(tmp_path / "c.npz"),
+    }
+
+
+FC_RUN = ["--model", "fc", "--hidden-dims", "12", "--epochs", "3", "--batch-size", "100"]
+FC_RUN += ["--batchnorm", "--lr-decay", "0.9", "--quiet"]
+
+
+def test_an_interrupted_run_resumes_exactly(tmp_path, monkeypatch, capsys):
+    full = tmp_path / "full.npz"
+    assert main(FC_RUN + ["--checkpoint", str(full)]) == 0
+    expected = capsys.readouterr().out.splitlines()
+    import cs231nbook.solver as solver_module
+
+    real = solver_module.Solver.save_checkpoint
+
+    def save_then_interrupt(self, path):
+        real(self, path)
+        if self.epoch == 1:
+            raise KeyboardInterrupt
+
+    part = tmp_path / "part.npz"
+    monkeypatch.setattr(solver_module.Solver, "save_checkpoint", save_then_interrupt)
+    assert main(FC_RUN + ["--checkpoint", str(part)]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted after epoch 1; {part} holds it: continue with --resume {part}" in err
+    monkeypatch.undo()
+    assert main(FC_RUN + ["--checkpoint", str(part), "--resume", str(part)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"resumed from {part} after epoch 1" in out
+    final = [line for line in out if line.startswith("final accuracy")]
+    assert final == [line for line in expected if line.startswith("final accuracy")]
+    a, b = load_checkpoint(full), load_checkpoint(part)
+    assert a.loss_history == b.loss_history and a.epoch == b.epoch == 3
+    for name in a.params:
+        assert np.array_equal(a.params[name], b.params[name])
+
+
+def test_resume_with_other_options_or_a_damaged_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "run.npz"
+    assert main(FC_RUN + ["--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    cases = [
+        (FC_RUN + ["--lr", "0.01", "--resume", str(path)], "optim_config"),
+        (FC_RUN + ["--hidden-dims", "13", "--resume", str(path)], "hidden_dims"),
+        (FC_RUN + ["--resume", str(tmp_path / "none.npz")], "no such file"),
+    ]
+    (tmp_path / "cut.npz").write_bytes(path.read_bytes()[:-10])
+    cases.append((FC_RUN + ["--resume", str(tmp_path / "cut.npz")], "truncated"))
+    for argv, fact in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        last = err.strip().splitlines()[-1]
+        assert "argument --resume:" in last and fact in last and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "option, path, fact",
+    [
+        ("--checkpoint", "missing/run.npz", "does not exist"),
+        ("--checkpoint", ".", "is a directory"),
+        ("--plot", "missing/p.png", "does not exist"),
+        ("--plot", "curves.xyz", "cannot write .xyz files"),
+    ],
+)
+def test_output_paths_are_checked_before_training(
+    tmp_path, monkeypatch, capsys, option, path, fact
+):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(TINY_THREELAYER + [option, path])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # not even the model line: nothing was trained
+    assert f"argument {option}: " in captured.err and fact in captured.err
+
+
+def test_unwritable_directory_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(SystemExit):
+        main(TINY_THREELAYER + ["--checkpoint", str(tmp_path / "c.npz")])
+    assert "argument --checkpoint: cannot write in the directory" in capsys.readouterr().err
+
+
+def test_a_checkpoint_write_failing_mid_run_is_one_line(tmp_path, monkeypatch, capsys):
+    import cs231nbook.checkpoint as checkpoint_module
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module, "write_archive", full_disk)
+    status = main(TINY_THREELAYER + ["--quiet", "--checkpoint", str(tmp_path / "c.npz")])
+    err = capsys.readouterr().err
+    assert status == 1 and len(err.strip().splitlines()) == 1
+    assert "argument --checkpoint: cannot write" in err and "No space left" in err
 
 
 @pytest.mark.parametrize(
@@ -208,6 +317,7 @@ def test_help_documents_every_option(capsys):
         (["--epochs", "two"], "argument --epochs: expected a positive integer; got 'two'"),
         (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
         (["--lr", "0"], "argument --lr: expected a positive number; got 0"),
+        (["--lr-decay", "1.5"], "argument --lr-decay: expected a number in (0, 1]; got 1.5"),
         (["--reg", "-0.1"], "argument --reg: expected a number >= 0; got -0.1"),
         (
             ["--weight-scale", "xavier"],

@@ -170,6 +170,19 @@ class ThreeLayerConvNet:
         loss = add_l2(loss, grads, p, self.reg)
         return loss, grads
 
+    def architecture(self) -> dict:
+        """What fixes the computation, as stored in checkpoints (see ``cs231nbook.model_state``)."""
+        return {
+            "input_dim": list(self.input_dim),
+            "num_filters": int(self.params["W1"].shape[0]),
+            "filter_size": int(self.params["W1"].shape[2]),
+            "hidden_dim": int(self.params["W2"].shape[1]),
+            "num_classes": int(self.params["W3"].shape[1]),
+            "conv_param": dict(self.conv_param),
+            "pool_param": dict(self.pool_param),
+            "dtype": np.dtype(self.dtype).name,
+        }
+
 
 # The conv block of DeepConvNet for (batchnorm, pool), as (forward, backward). The forwards take
 # (x, w, b, [gamma, beta,] conv_param, [bn_param,] [pool_param]); the backwards return
@@ -353,3 +366,35 @@ class DeepConvNet:
                 grads[f"gamma{i}"], grads[f"beta{i}"] = dnorm
         loss = add_l2(loss, grads, p, self.reg)
         return loss, grads
+
+    # --- the optional part of the model contract (see cs231nbook.model_state) ---------------
+
+    def architecture(self) -> dict:
+        """The constructor arguments that fix what the net computes, as stored in checkpoints
+        (not ``weight_scale`` and ``seed``, which only initialize, nor ``reg``)."""
+        L = self.num_layers - 1
+        return {
+            "input_dims": list(self.input_dims),
+            "num_filters": [int(self.params[f"W{i}"].shape[0]) for i in range(1, L + 1)],
+            "max_pools": sorted(self.max_pools),
+            "batchnorm": self.batchnorm,
+            "num_classes": int(self.params[f"W{L + 1}"].shape[1]),
+            "conv_param": dict(self.conv_param),
+            "pool_param": dict(self.pool_param),
+            "dtype": np.dtype(self.dtype).name,
+        }
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Copies of the spatial batch norm's running statistics, one mean and variance per
+        conv layer (keys ``"bn_params.<i>.running_mean"``, ``"bn_params.<i>.running_var"``)."""
+        from ..model_state import batchnorm_state
+
+        if not self.batchnorm:
+            return {}
+        return batchnorm_state(self.bn_params, self.architecture()["num_filters"], self.dtype)
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Replace the state by copies of ``state``; all-or-nothing, ``ValueError`` on a mismatch."""
+        from ..model_state import assign_batchnorm_state, check_state
+
+        assign_batchnorm_state(self.bn_params, check_state(self, state))

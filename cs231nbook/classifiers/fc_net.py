@@ -124,6 +124,15 @@ class TwoLayerNet:
         loss = add_l2(loss, grads, p, self.reg)
         return loss, grads
 
+    def architecture(self) -> dict:
+        """What fixes the computation, as stored in checkpoints (see ``cs231nbook.model_state``)."""
+        return {
+            "input_dim": self.input_dim,
+            "hidden_dim": int(self.params["W1"].shape[1]),
+            "num_classes": int(self.params["W2"].shape[1]),
+            "dtype": np.dtype(self.dtype).name,
+        }
+
 
 class FullyConnectedNet:
     """A fully-connected network of any depth.
@@ -286,3 +295,44 @@ class FullyConnectedNet:
                 grads[f"gamma{i}"], grads[f"beta{i}"] = dnorm
         loss = add_l2(loss, grads, p, self.reg)
         return loss, grads
+
+    # --- the optional part of the model contract (see cs231nbook.model_state) ---------------
+
+    def architecture(self) -> dict:
+        """The constructor arguments that fix what the net computes, as stored in checkpoints.
+
+        ``weight_scale`` and ``seed`` only initialize, and ``reg`` only changes the
+        training objective, so they are not part of it.
+        """
+        L = self.num_layers
+        return {
+            "input_dim": self.input_dim,
+            "hidden_dims": [int(self.params[f"W{i}"].shape[1]) for i in range(1, L)],
+            "num_classes": int(self.params[f"W{L}"].shape[1]),
+            "dropout_keep_ratio": float(self.dropout_param["p"]),
+            "normalization": self.normalization,
+            "dtype": np.dtype(self.dtype).name,
+        }
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Copies of the non-trained state: batch norm's running statistics (keys
+        ``"bn_params.<i>.running_mean"`` and ``"bn_params.<i>.running_var"``) and, with
+        dropout, the stream of dropout masks (``"rng.dropout"``)."""
+        from ..model_state import batchnorm_state, generator_state
+
+        state = {}
+        if self.normalization == "batchnorm":
+            dims = self.architecture()["hidden_dims"]
+            state.update(batchnorm_state(self.bn_params, dims, self.dtype))
+        if self.use_dropout:
+            state["rng.dropout"] = generator_state(self._dropout_rng)
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Replace the state by copies of ``state``; all-or-nothing, ``ValueError`` on a mismatch."""
+        from ..model_state import assign_batchnorm_state, check_state, restore_generator
+
+        state = check_state(self, state)
+        assign_batchnorm_state(self.bn_params, state)
+        if self.use_dropout:
+            self._dropout_rng = restore_generator(state["rng.dropout"])

@@ -1,0 +1,505 @@
+"""cs231nbook.checkpoint: atomic writes, all-or-nothing reads, architecture checks."""
+
+import hashlib
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from cs231nbook import checkpoint as ck
+from cs231nbook.checkpoint import load_checkpoint, read_checkpoint, write_archive
+from cs231nbook.classifiers import DeepConvNet, FullyConnectedNet, TwoLayerNet
+from cs231nbook.solver import Solver
+
+
+def blobs(n_train=60, n_val=30, D=4, C=3, seed=2):
+    rng = np.random.default_rng(seed)
+    centers = 3.0 * rng.standard_normal((C, D))
+
+    def sample(n):
+        y = rng.integers(C, size=n)
+        return centers[y] + rng.standard_normal((n, D)), y
+
+    X_train, y_train = sample(n_train)
+    X_val, y_val = sample(n_val)
+    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
+
+
+def bn_model(seed=0, **kwargs):
+    settings_ = dict(
+        input_dim=4, num_classes=3, normalization="batchnorm", weight_scale=0.3, dtype=np.float64
+    )
+    settings_.update(kwargs)
+    return FullyConnectedNet([8], seed=seed, **settings_)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A checkpoint of a batch-norm net trained one epoch with momentum: (path, bytes)."""
+    solver = Solver(
+        bn_model(),
+        blobs(),
+        update_rule="sgd_momentum",
+        optim_config={"learning_rate": 0.05},
+        batch_size=20,
+        num_epochs=1,
+        verbose=False,
+        seed=0,
+    )
+    solver.train()
+    path = tmp_path_factory.mktemp("ck") / "good.npz"
+    solver.save_checkpoint(path)
+    return path, path.read_bytes()
+
+
+def members(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def fresh_model():
+    """A model of the same architecture, with running statistics, to load into."""
+    model = bn_model(seed=7)
+    data = blobs()
+    model.loss(data["X_train"][:5], data["y_train"][:5])
+    return model
+
+
+def snapshot(model):
+    return {k: v.copy() for k, v in model.params.items()}, model.get_state()
+
+
+def assert_untouched(model, before):
+    params, state = before
+    for name, value in params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    for key, value in state.items():
+        np.testing.assert_array_equal(model.get_state()[key], value)
+
+
+def assert_refused(path, pattern=None):
+    """load_checkpoint raises ValueError naming the file and leaves the model untouched."""
+    model = fresh_model()
+    before = snapshot(model)
+    with pytest.raises(ValueError) as info:
+        load_checkpoint(path, model)
+    message = str(info.value)
+    assert os.fspath(path) in message
+    if pattern is not None:
+        assert pattern in message, message
+    assert_untouched(model, before)
+    return message
+
+
+# --- round trip -------------------------------------------------------------------------------
+
+
+def test_round_trip_restores_parameters_and_state(saved):
+    path, _ = saved
+    model = fresh_model()
+    ckpt = load_checkpoint(path, model)
+    for name, value in ckpt.params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    state = model.get_state()
+    assert set(state) == {"bn_params.0.running_mean", "bn_params.0.running_var"}
+    for key, value in ckpt.state.items():
+        np.testing.assert_array_equal(state[key], value)
+    assert ckpt.model["class"] == "FullyConnectedNet"
+    assert ckpt.model["architecture"]["normalization"] == "batchnorm"
+    assert ckpt.rng_states is not None and set(ckpt.rng_states) == {"batch", "eval"}
+    assert ckpt.target_epoch is None  # saved after train() returned
+
+
+def test_no_pickle_needed(saved):
+    path, _ = saved
+    with np.load(path, allow_pickle=False) as archive:
+        assert "meta" in archive.files and all(
+            not archive[name].dtype.hasobject for name in archive.files
+        )
+
+
+# --- damaged files: truncation and flipped bytes (property tests) -------------------------------
+
+
+# Seeded loops rather than hypothesis (not a dependency of the package's test extra).
+OFFSETS = np.random.default_rng(12).random(150)
+
+
+@pytest.mark.parametrize("chunk", range(3))
+def test_truncated_anywhere_is_refused(saved, tmp_path, chunk):
+    path, raw = saved
+    bad = tmp_path / "cut.npz"
+    for fraction in OFFSETS[chunk::3]:
+        bad.write_bytes(raw[: int(fraction * len(raw))])
+        assert_refused(bad)
+
+
+def test_truncated_at_every_100th_byte_is_refused(saved, tmp_path):
+    path, raw = saved
+    bad = tmp_path / "cut.npz"
+    for cut in list(range(0, len(raw), 100)) + [len(raw) - 1]:
+        bad.write_bytes(raw[:cut])
+        with pytest.raises(ValueError, match="cannot load checkpoint"):
+            read_checkpoint(bad)
+
+
+@pytest.mark.parametrize("chunk", range(3))
+def test_a_flipped_byte_anywhere_is_refused(saved, tmp_path, chunk):
+    path, raw = saved
+    rng = np.random.default_rng(chunk)
+    bad = tmp_path / "flip.npz"
+    for position in rng.integers(0, len(raw), size=60):
+        data = bytearray(raw)
+        data[position] ^= int(rng.integers(1, 256))
+        bad.write_bytes(bytes(data))
+        assert_refused(bad)
+
+
+def test_flips_in_zip_metadata_are_refused_too(saved, tmp_path):
+    # timestamps and attributes in the zip headers do not change any array, yet the file differs
+    path, raw = saved
+    central = raw.rindex(b"PK\x01\x02")  # the last central-directory entry
+    for offset in (central + 12, central + 38, 10, 12):  # mod time, external attrs, local time
+        data = bytearray(raw)
+        data[offset] ^= 0x01
+        (tmp_path / "x.npz").write_bytes(bytes(data))
+        assert_refused(tmp_path / "x.npz", "checksum does not match")
+
+
+def test_empty_file_and_foreign_files(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    assert_refused(tmp_path / "empty.npz", "empty")
+    np.save(tmp_path / "array.npy", np.ones(3))
+    os.replace(tmp_path / "array.npy", tmp_path / "renamed.npz")
+    assert_refused(tmp_path / "renamed.npz", "single .npy array")
+    np.savez(tmp_path / "other.npz", a=np.ones(2))
+    assert_refused(tmp_path / "other.npz", "not a cs231nbook checkpoint")
+    (tmp_path / "text.npz").write_text("hello")
+    assert_refused(tmp_path / "text.npz", "not an .npz")
+
+
+def test_missing_file_is_an_oserror(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_checkpoint(tmp_path / "nowhere.npz")
+
+
+# --- tampered files: re-sealed, so only the structural checks can catch them ----------------------
+
+
+def retamper(tmp_path, saved, change):
+    arrays = members(saved[0])
+    change(arrays)
+    bad = tmp_path / "tampered.npz"
+    write_archive(bad, arrays)
+    return bad
+
+
+def change_meta(edit):
+    def change(arrays):
+        meta = json.loads(str(arrays["meta"]))
+        edit(meta)
+        arrays["meta"] = np.array(json.dumps(meta))
+
+    return change
+
+
+META_KEYS = [
+    "format",
+    "version",
+    "epoch",
+    "iteration",
+    "target_epoch",
+    "best_val_acc",
+    "hyperparameters",
+    "optim_scalars",
+    "rng_states",
+    "model",
+    "data",
+    "members",
+]
+
+
+@pytest.mark.parametrize("key", META_KEYS)
+def test_missing_metadata_key_is_refused(tmp_path, saved, key):
+    bad = retamper(tmp_path, saved, change_meta(lambda meta: meta.pop(key)))
+    message = assert_refused(bad)
+    assert repr(key) in message or key in message
+
+
+@pytest.mark.parametrize("key", META_KEYS)
+def test_metadata_of_the_wrong_type_is_refused(tmp_path, saved, key):
+    def edit(meta):
+        meta[key] = "3" if not isinstance(meta[key], str) else 3
+
+    assert_refused(retamper(tmp_path, saved, change_meta(edit)), repr(key))
+
+
+def test_every_missing_member_is_refused(tmp_path, saved):
+    names = [name for name in members(saved[0]) if name != "meta"]
+    assert any(name.startswith("optim/") for name in names)
+    for name in names:
+        bad = retamper(tmp_path, saved, lambda arrays, name=name: arrays.pop(name))
+        assert_refused(bad, name)
+
+
+@pytest.mark.parametrize(
+    "change, fact",
+    [
+        (lambda a: a.__setitem__("params/W7", a.pop("params/W1")), "params/W7"),
+        (lambda a: a.__setitem__("extra", np.zeros(2)), "extra"),
+        (lambda a: a.__setitem__("meta", np.array("{not json")), "not valid JSON"),
+        (lambda a: a.__setitem__("meta", np.array([1.0])), "'meta'"),
+        (lambda a: a.__setitem__("loss_history", a["loss_history"][:-1]), "losses for"),
+        (lambda a: a.__setitem__("params/W1", a["params/W1"] * np.nan), "NaN"),
+        (lambda a: a.__setitem__("val_acc_history", a["val_acc_history"] * 2), "[0, 1]"),
+        (
+            lambda a: a.__setitem__("state/bn_params.0.running_mean", np.zeros(5)),
+            "state does not match",
+        ),
+        (
+            lambda a: a.__setitem__("optim/W1/velocity", np.zeros((2, 2))),
+            "optim/W1/velocity has shape (2, 2)",
+        ),
+        (change_meta(lambda m: m.update(version=1)), "version-1"),
+        (change_meta(lambda m: m.update(epoch=-1)), "negative"),
+        (change_meta(lambda m: m.update(best_val_acc=0.123)), "best_val_acc"),
+        (change_meta(lambda m: m.update(unknown=1)), "unknown"),
+    ],
+)
+def test_tampered_contents_are_refused(tmp_path, saved, change, fact):
+    assert_refused(retamper(tmp_path, saved, change), fact)
+
+
+def test_object_arrays_are_refused_without_unpickling(tmp_path, saved):
+    arrays = members(saved[0])
+    bad = tmp_path / "objects.npz"
+    write_archive(bad, arrays)
+    # replace one member by an object array (needs pickle to write), then re-seal by hand
+    with zipfile.ZipFile(bad) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.array([1, "x"], dtype=object), allow_pickle=True)
+    entries["params/W1.npy"] = buffer.getvalue()
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w") as archive:
+        for name, blob in entries.items():
+            archive.writestr(name, blob)
+        archive.comment = b"cs231nbook-sha256:" + b"0" * 64
+    data = raw.getvalue()
+    data = data[:-64] + hashlib.sha256(data[:-64]).hexdigest().encode()
+    bad.write_bytes(data)
+    assert_refused(bad, "Python objects")
+
+
+def test_save_refuses_what_needs_pickle(tmp_path):
+    common = dict(
+        best_params={},
+        loss_history=[],
+        train_acc_history=[],
+        val_acc_history=[],
+        epoch=0,
+        iteration=0,
+        best_val_acc=float("-inf"),
+        hyperparameters={},
+    )
+    with pytest.raises(TypeError, match="object array"):
+        ck.save_checkpoint(
+            tmp_path / "a.npz", params={"W": np.array([None])}, optim_configs={}, **common
+        )
+    with pytest.raises(TypeError, match=r"optim_configs\['W'\]\['fn'\]"):
+        ck.save_checkpoint(
+            tmp_path / "b.npz",
+            params={"W": np.ones(2)},
+            optim_configs={"W": {"fn": print}},
+            **common,
+        )
+    assert os.listdir(tmp_path) == []
+
+
+# --- another architecture with the same parameter names and shapes ------------------------------
+
+
+def test_different_architecture_with_matching_shapes_is_refused(tmp_path):
+    data = {
+        "X_train": np.random.default_rng(0).standard_normal((20, 1, 8, 8)),
+        "y_train": np.arange(20) % 10,
+        "X_val": np.random.default_rng(1).standard_normal((10, 1, 8, 8)),
+        "y_val": np.arange(10),
+    }
+    # pooling after layer 0 or after layer 1: identical parameter names and shapes
+    a = DeepConvNet((1, 8, 8), num_filters=[2, 2], max_pools=[0], dtype=np.float64, seed=0)
+    b = DeepConvNet((1, 8, 8), num_filters=[2, 2], max_pools=[1], dtype=np.float64, seed=0)
+    assert {k: v.shape for k, v in a.params.items()} == {k: v.shape for k, v in b.params.items()}
+    solver = Solver(a, data, num_epochs=1, batch_size=10, verbose=False, seed=0)
+    solver.train()
+    solver.save_checkpoint(tmp_path / "a.npz")
+    before = {k: v.copy() for k, v in b.params.items()}
+    with pytest.raises(ValueError, match=r"max_pools.*\[0\].*\[1\]"):
+        load_checkpoint(tmp_path / "a.npz", b)
+    for name in before:
+        np.testing.assert_array_equal(b.params[name], before[name])
+
+
+def test_other_class_or_normalization_with_matching_shapes_is_refused(tmp_path):
+    data = blobs()
+    fc = FullyConnectedNet([8], input_dim=4, num_classes=3, dtype=np.float64, seed=0)
+    solver = Solver(fc, data, num_epochs=1, batch_size=20, verbose=False, seed=0)
+    solver.train()
+    solver.save_checkpoint(tmp_path / "fc.npz")
+    two = TwoLayerNet(input_dim=4, hidden_dim=8, num_classes=3, seed=0)
+    assert {k: v.shape for k, v in two.params.items()} == {k: v.shape for k, v in fc.params.items()}
+    with pytest.raises(ValueError, match="class is 'FullyConnectedNet'.*'TwoLayerNet'"):
+        load_checkpoint(tmp_path / "fc.npz", two)
+    with pytest.raises(ValueError, match="dropout_keep_ratio"):
+        load_checkpoint(
+            tmp_path / "fc.npz",
+            FullyConnectedNet(
+                [8], input_dim=4, num_classes=3, dropout_keep_ratio=0.5, dtype=np.float64
+            ),
+        )
+    bn = Solver(bn_model(), data, num_epochs=1, batch_size=20, verbose=False, seed=0)
+    bn.train()
+    bn.save_checkpoint(tmp_path / "bn.npz")
+    with pytest.raises(ValueError, match="normalization.*'batchnorm'.*'layernorm'"):
+        load_checkpoint(tmp_path / "bn.npz", bn_model(normalization="layernorm"))
+    with pytest.raises(ValueError, match="dtype"):
+        load_checkpoint(tmp_path / "bn.npz", bn_model(dtype=np.float32))
+
+
+def test_state_entry_of_the_wrong_shape_is_refused_at_load():
+    model = fresh_model()
+    before = snapshot(model)
+    state = model.get_state()
+    state["bn_params.0.running_var"] = np.ones(9)
+    with pytest.raises(ValueError, match=r"running_var.*shape \(9,\).*shape \(8,\)"):
+        model.set_state(state)
+    state = model.get_state()
+    state.pop("bn_params.0.running_var")
+    with pytest.raises(ValueError, match=r"missing \['bn_params.0.running_var'\]"):
+        model.set_state(state)
+    assert_untouched(model, before)
+
+
+def test_dropout_stream_is_model_state():
+    model = FullyConnectedNet([5], input_dim=4, num_classes=3, dropout_keep_ratio=0.5, seed=3)
+    X, y = blobs()["X_train"][:6].astype(np.float32), blobs()["y_train"][:6]
+    saved = model.get_state()
+    first = model.loss(X, y)[0]
+    assert model.loss(X, y)[0] != first  # a new mask each call
+    model.set_state(saved)
+    assert model.loss(X, y)[0] == first  # the same mask again
+    bad = dict(saved, **{"rng.dropout": np.array('{"bit_generator": "Nope"}')})
+    with pytest.raises(ValueError, match="rng.dropout.*bit generator"):
+        model.set_state(bad)
+
+
+def test_models_without_state_keep_working(tmp_path):
+    class Softmax:  # only the required part of the contract
+        def __init__(self):
+            self.params = {"W": np.zeros((4, 3))}
+
+        def loss(self, X, y=None):
+            scores = X @ self.params["W"]
+            if y is None:
+                return scores
+            p = np.exp(scores - scores.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            loss = -np.log(p[np.arange(len(y)), y]).mean()
+            p[np.arange(len(y)), y] -= 1
+            return loss, {"W": X.T @ p / len(y)}
+
+    solver = Solver(Softmax(), blobs(), num_epochs=2, batch_size=20, verbose=False, seed=0)
+    solver.train()
+    solver.save_checkpoint(tmp_path / "s.npz")
+    other = Softmax()
+    ckpt = load_checkpoint(tmp_path / "s.npz", other)
+    assert ckpt.state == {} and ckpt.model["architecture"] is None
+    np.testing.assert_array_equal(other.params["W"], solver.model.params["W"])
+
+
+# --- atomic writes: an interruption at any step leaves the old file and no temporary file ---------
+
+
+STEPS = [
+    ("tempfile", "mkstemp"),
+    ("zipfile.ZipFile", "open"),
+    ("np.lib.format", "write_array"),
+    ("hashlib", "sha256"),
+    ("os", "fsync"),
+    ("os", "replace"),
+]
+
+
+@pytest.mark.parametrize("module, attribute", STEPS)
+def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(
+    tmp_path, monkeypatch, saved, module, attribute
+):
+    import hashlib as hashlib_module
+    import tempfile
+
+    target = tmp_path / "state.npz"
+    target.write_bytes(saved[1])
+    owner = {
+        "tempfile": tempfile,
+        "zipfile.ZipFile": zipfile.ZipFile,
+        "np.lib.format": np.lib.format,
+        "hashlib": hashlib_module,
+        "os": os,
+    }[module]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt(f"interrupted in {attribute}")
+
+    arrays = members(saved[0])
+    monkeypatch.setattr(owner, attribute, interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_archive(target, arrays)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["state.npz"]
+    assert target.read_bytes() == saved[1]
+    read_checkpoint(target)
+
+
+def test_a_full_disk_mid_write_leaves_no_temporary(tmp_path, monkeypatch, saved):
+    calls = {"n": 0}
+    real = np.lib.format.write_array
+
+    def fail_on_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", fail_on_third)
+    with pytest.raises(OSError, match="No space left"):
+        write_archive(tmp_path / "new.npz", members(saved[0]))
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_cs231n_style_model_with_bn_params_loads_its_running_statistics(tmp_path):
+    class Legacy:
+        """No get_state: running statistics live in bn_params, created by the first forward."""
+
+        def __init__(self):
+            self.params = {"W": np.zeros((4, 3))}
+            self.bn_params = [{"mode": "train"}]
+
+        def loss(self, X, y=None):
+            scores = X @ self.params["W"]
+            if y is None:
+                return scores
+            self.bn_params[0]["running_mean"] = X.mean(0)
+            return 0.0, {"W": np.zeros((4, 3))}
+
+    solver = Solver(Legacy(), blobs(), num_epochs=1, batch_size=20, verbose=False, seed=0)
+    solver.train()
+    solver.save_checkpoint(tmp_path / "legacy.npz")
+    fresh = Legacy()  # no statistics yet
+    load_checkpoint(tmp_path / "legacy.npz", fresh)
+    np.testing.assert_array_equal(
+        fresh.bn_params[0]["running_mean"], solver.model.bn_params[0]["running_mean"]
+    )
