@@ -406,6 +406,6 @@ def conv_backward_winograd(
         plan.unstack(plan.overlap_add(dd, dcanvas), dx[sl])  # (n, C, H, W)
     dw = plan.filter_gradient_to_w(dU, w.dtype)  # (F, C, 3, 3)
     # Sum over the output positions first (contiguous rows), then over the images.
-    db = dout.reshape(N, F, -1).sum(axis=2, dtype=dtype).sum(axis=0)  # (F,)
+    db = dout.reshape(N, F, H_out * W_out).sum(axis=2, dtype=dtype).sum(axis=0)  # (F,)
     db = db.astype(dout.dtype, copy=False)
     return dx, dw, db
