@@ -133,7 +133,7 @@ def conv_forward_fast(
     cache : ConvCache or WinogradCache
         im2col: ``(x, w, stride, pad)``, the naive layer's cache (either
         backward accepts it). Winograd: a
-        :class:`~cs231nbook.fast_layers.winograd.WinogradCache`, for
+        :class:`~cs231nbook.fast_layers.WinogradCache`, for
         :func:`conv_backward_fast`. The type tells the backward pass which
         algorithm ran.
 
@@ -208,7 +208,7 @@ def conv_backward_fast(
         Upstream derivative of the loss with respect to ``out``.
     cache : ConvCache or WinogradCache
         From :func:`conv_forward_fast` (or :func:`~cs231nbook.layers.conv_forward_naive`).
-        A :class:`~cs231nbook.fast_layers.winograd.WinogradCache` runs
+        A :class:`~cs231nbook.fast_layers.WinogradCache` runs
         :func:`~cs231nbook.fast_layers.conv_backward_winograd`; a ``ConvCache``
         the im2col backward pass below.
 

@@ -23,7 +23,7 @@ infinity:
 The chapter *Winograd convolution* derives them with SymPy, and
 ``tests/test_winograd.py`` checks the tables below against that derivation,
 entry by entry and exactly. The package itself needs no SymPy: the tables are
-typed in here as :class:`fractions.Fraction` and converted to the working dtype
+typed in here as ``fractions.Fraction`` and converted to the working dtype
 by :func:`transform_matrices`.
 """
 
@@ -96,7 +96,7 @@ def transform_matrices(m: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarra
     Parameters
     ----------
     m : int
-        Tile size, one of :data:`TILE_SIZES`.
+        Tile size, one of :data:`~cs231nbook.fast_layers.winograd_transforms.TILE_SIZES` (2 or 4).
     dtype : dtype
         float32 or float64.
 
