@@ -73,7 +73,12 @@ class _Plan:
         self.AT, self.G, self.BT = transform_matrices(m, dtype)
         self.A, self.B = np.ascontiguousarray(self.AT.T), np.ascontiguousarray(self.BT.T)
         per_image = self.P * self.th * self.tw * (C + F) * dtype.itemsize
-        self.per_block = max(1, min(N, BLOCK_BYTES // max(1, per_image)))
+        per_block = max(1, min(N, BLOCK_BYTES // max(1, per_image)))
+        # Blocks of nearly equal size (64 images in blocks of at most 9: eight of 8, not seven
+        # of 9 and one of 1, whose products would be tiny and whose buffers would be new).
+        n_blocks = -(-N // per_block) if N else 1
+        self.per_block = max(1, -(-N // n_blocks))
+        self._views: dict = {}  # strided views of the block buffers, made once per buffer
 
     def blocks(self):
         return _columns.chunks(self.N, self.per_block)
@@ -104,14 +109,19 @@ class _Plan:
     def tiles_view(self, canvas: np.ndarray, rows: int, cols: int, i0: int = 0, j0: int = 0):
         """Elements ``(i0 + i, j0 + j)``, ``i < rows``, ``j < cols``, of every tile: a view of
         shape (rows, cols, th, tw, n, C) into ``canvas``."""
+        key = (id(canvas), rows, cols, i0, j0)
+        if key in self._views and self._views[key][0] is canvas:
+            return self._views[key][1]  # as_strided costs ~20 us a call: reuse the view
         s0, s1, s2, s3 = canvas.strides
         m = self.m
-        return np.lib.stride_tricks.as_strided(
+        view = np.lib.stride_tricks.as_strided(
             canvas[i0:, j0:],
             shape=(rows, cols, self.th, self.tw, canvas.shape[2], self.C),
             strides=(s0, s1, m * s0, m * s1, s2, s3),
             writeable=True,
         )
+        self._views[key] = (canvas, view)  # the canvas is kept alive, so its id stays unique
+        return view
 
     # The phases of a pass, one method each (benchmarks/profile_winograd.py clocks them).
     def stack(self, x_block: np.ndarray, canvas: np.ndarray) -> np.ndarray:
