@@ -1,4 +1,4 @@
-"""The convolutional layer as im2col plus a matrix product, chunk by chunk.
+"""The convolutional layer as im2col plus a matrix product, chunk by chunk, or by Winograd.
 
 Same signatures, checks, cache and results as
 :func:`cs231nbook.layers.conv_forward_naive` and
@@ -6,6 +6,12 @@ Same signatures, checks, cache and results as
 output positions become a copy (im2col, ``cs231nbook.fast_layers.columns``)
 and a matrix product that BLAS runs near the machine's peak. The chapter *Fast
 layers* explains the layout and shows the measured speed.
+
+:func:`conv_forward_fast` chooses, layer by layer, between that and Winograd's
+minimal filtering (:mod:`cs231nbook.fast_layers.winograd`), which does fewer
+multiplications for 3x3 kernels with stride 1; see
+:func:`choose_conv_algorithm`. The cache says which one ran, and
+:func:`conv_backward_fast` follows it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,49 @@ import numpy as np
 from .. import _checks
 from ..layers.conv_naive import ConvCache, check_conv_args
 from . import columns as _columns
+from .winograd import WinogradCache, conv_backward_winograd, conv_forward_winograd
+
+#: The algorithms :func:`conv_forward_fast` accepts for ``algorithm=``.
+ALGORITHMS: tuple[str, ...] = ("auto", "im2col", "winograd")
+
+#: ``algorithm="auto"`` uses Winograd for 3x3 kernels with stride 1 from this
+#: many input channels on (``benchmarks/bench_layers.py``; the chapter
+#: *Winograd convolution* shows the measurements).
+WINOGRAD_MIN_CHANNELS: int = 16
+
+
+def choose_conv_algorithm(C: int, HH: int, WW: int, stride: int) -> str:
+    """The algorithm ``conv_forward_fast(..., algorithm="auto")`` runs for a layer.
+
+    Parameters
+    ----------
+    C : int
+        Input channels.
+    HH, WW : int
+        Kernel height and width.
+    stride : int
+        As in ``conv_param``.
+
+    Returns
+    -------
+    str
+        ``"winograd"`` (F(4x4, 3x3)) if the kernel is 3x3, the stride 1 and
+        ``C >= WINOGRAD_MIN_CHANNELS`` (16); ``"im2col"`` otherwise.
+
+    Notes
+    -----
+    Winograd's F(4x4, 3x3) does 4 times fewer multiplications than im2col
+    (36 instead of 144 per 4x4 output tile, filter and channel) but moves
+    more data: the input tiles overlap, and every transform is a pass over
+    the tiles. The products shrink with ``C`` times ``F``, the data movement
+    grows only with ``C + F``, so Winograd wins once there are enough
+    channels. On a 3-channel first layer the products are a small part of
+    the pass, and im2col is faster (measured on the benchmark shapes: see the
+    chapter *Winograd convolution*).
+    """
+    if HH == WW == 3 and stride == 1 and C >= WINOGRAD_MIN_CHANNELS:
+        return "winograd"
+    return "im2col"
 
 
 class _Chunks:
@@ -50,9 +99,13 @@ class _Chunks:
 
 
 def conv_forward_fast(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: Mapping[str, Any]
-) -> tuple[np.ndarray, ConvCache]:
-    r"""Convolutional layer forward pass via im2col and a matrix product.
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray,
+    conv_param: Mapping[str, Any],
+    algorithm: str = "auto",
+) -> tuple[np.ndarray, ConvCache | WinogradCache]:
+    r"""Convolutional layer forward pass via im2col and a matrix product, or Winograd.
 
     Parameters
     ----------
@@ -65,21 +118,32 @@ def conv_forward_fast(
     conv_param : dict
         ``'stride'`` (int >= 1) and ``'pad'`` (int >= 0), as for
         :func:`~cs231nbook.layers.conv_forward_naive`.
+    algorithm : {"auto", "im2col", "winograd"}, default "auto"
+        ``"auto"`` runs what :func:`choose_conv_algorithm` says for this layer
+        (Winograd for 3x3 kernels, stride 1 and at least 16 input channels;
+        im2col otherwise). ``"im2col"`` and ``"winograd"`` force one;
+        Winograd (F(4x4, 3x3), :func:`~cs231nbook.fast_layers.conv_forward_winograd`)
+        needs 3x3 kernels and stride 1.
 
     Returns
     -------
     out : ndarray of shape (N, F, H_out, W_out)
         ``H_out = 1 + (H + 2 * pad - HH) / stride``, ``W_out`` likewise; dtype
         ``np.result_type(x, w, b)`` (float32 in, float32 out).
-    cache : ConvCache
-        ``(x, w, stride, pad)``, the naive layer's cache: either backward
-        accepts it.
+    cache : ConvCache or WinogradCache
+        im2col: ``(x, w, stride, pad)``, the naive layer's cache (either
+        backward accepts it). Winograd: a
+        :class:`~cs231nbook.fast_layers.WinogradCache`, for
+        :func:`conv_backward_fast`. The type tells the backward pass which
+        algorithm ran.
 
     Raises
     ------
     TypeError, ValueError
         Exactly as :func:`~cs231nbook.layers.conv_forward_naive` (the same
-        checks run), including when ``H_out`` or ``W_out`` is not an integer.
+        checks run), including when ``H_out`` or ``W_out`` is not an integer;
+        ``ValueError`` if ``algorithm`` is not one of the three, or is
+        ``"winograd"`` for a kernel that is not 3x3 or a stride other than 1.
 
     Notes
     -----
@@ -96,8 +160,16 @@ def conv_forward_fast(
     ``columns.CHUNK_BYTES``, never more than
     ``columns.COLUMN_BUFFER_CAP_BYTES`` (unless a
     single image is larger): memory stays bounded for any batch size.
+    In float32, Winograd's F(4x4, 3x3) rounds somewhat more than im2col (the
+    chapter *Winograd convolution* measures by how much); in float64 both
+    agree with the naive layer to about 1e-12.
     """
     stride, pad, _, _ = check_conv_args(x, w, b, conv_param)
+    _checks.choice("algorithm", algorithm, ALGORITHMS)
+    if algorithm == "auto":
+        algorithm = choose_conv_algorithm(x.shape[1], w.shape[2], w.shape[3], stride)
+    if algorithm == "winograd":
+        return conv_forward_winograd(x, w, b, conv_param)
     dtype = np.result_type(x, w, b)
     chunks = _Chunks(x.shape, w.shape, stride, pad, dtype)
     layout, F = chunks.layout, chunks.F
@@ -126,16 +198,19 @@ def conv_forward_fast(
 
 
 def conv_backward_fast(
-    dout: np.ndarray, cache: ConvCache
+    dout: np.ndarray, cache: ConvCache | WinogradCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Convolutional layer backward pass via im2col and col2im.
+    r"""Convolutional layer backward pass via im2col and col2im, or Winograd.
 
     Parameters
     ----------
     dout : ndarray of shape (N, F, H_out, W_out)
         Upstream derivative of the loss with respect to ``out``.
-    cache : ConvCache
+    cache : ConvCache or WinogradCache
         From :func:`conv_forward_fast` (or :func:`~cs231nbook.layers.conv_forward_naive`).
+        A :class:`~cs231nbook.fast_layers.WinogradCache` runs
+        :func:`~cs231nbook.fast_layers.conv_backward_winograd`; a ``ConvCache``
+        the im2col backward pass below.
 
     Returns
     -------
@@ -162,6 +237,8 @@ def conv_backward_fast(
     chunk rather than kept from the forward pass, so at most one chunk of
     columns and one of their gradient exist at a time.
     """
+    if isinstance(cache, WinogradCache):
+        return conv_backward_winograd(dout, cache)
     x, w, stride, pad = cache
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
