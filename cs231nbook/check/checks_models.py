@@ -29,6 +29,11 @@ def _compare_model(o, case, student, reference, X, y, setup):
         if np.shape(value) != reference.params[key].shape:
             o.require(case, key, False, f"shape {reference.params[key].shape}", setup)
             return
+    # Fresh random values for every parameter (biases included: at their initial zeros a
+    # penalty on them, a classic bug, would not show), the same in both models.
+    rng = rng_for(case + "params")
+    for key in expected_keys:
+        params[key] = rng.normal(scale=0.3, size=np.shape(params[key]))
     reference.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     X_before = X.copy()
     loss, grads = unpack(call(o, case, student.loss, X, y), 2, "loss")

@@ -41,7 +41,7 @@ def _adam_late_t(w, dw, config):
     lr, b1, b2 = config["learning_rate"], config["beta1"], config["beta2"]
     config["m"] = b1 * config["m"] + (1 - b1) * dw
     config["v"] = b2 * config["v"] + (1 - b2) * dw**2
-    t = max(config["t"], 1) if config["t"] == 0 else config["t"]
+    t = max(config["t"], 1)  # the t of the previous step (1 on the first, to avoid 0/0)
     mhat = config["m"] / (1 - b1**t)
     vhat = config["v"] / (1 - b2**t)
     return w - lr * mhat / (np.sqrt(vhat) + config["epsilon"])
@@ -82,16 +82,18 @@ def _check(module: ModuleType, o: Outcome, name: str) -> None:
                 setup=f"w {w.shape}, step {step} of {STEPS}",
             )
             for key in STATE.get(name, ()):
+                if key not in mine:
+                    o.require(
+                        case, f"config['{key}']", False, "the state kept in config", f"step {step}"
+                    )
+                    o.note(f"config['{key}'] is not stored: the next step needs it")
+                    ok = False
+                    continue
                 ok &= o.compare(
-                    case,
-                    f"config['{key}']",
-                    mine.get(key),
-                    theirs[key],
-                    tol=TOL,
-                    setup=f"step {step}",
+                    case, f"config['{key}']", mine[key], theirs[key], tol=TOL, setup=f"step {step}"
                 )
             if not ok:
-                if name == "adam" and step == 1:
+                if name == "adam":
                     full = {
                         **{
                             "learning_rate": 1e-3,

@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         help="time allowed per function (default 60)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="checks run at once (default 2)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="KEY",
+        help="check only these functions, e.g. layers.conv_backward_naive",
+    )
     args = parser.parse_args(argv)
     folder = Path(args.path)
     if not folder.is_dir():
@@ -77,7 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     def progress(done: int, total: int, verdict: Verdict) -> None:
         print(f"[{done:2d}/{total}] {verdict.key}: {verdict.status}", file=sys.stderr)
 
-    verdicts = run_checks(folder, timeout=args.timeout, jobs=args.jobs, progress=progress)
+    if args.only:
+        from .registry import BY_KEY
+
+        unknown = [key for key in args.only if key not in BY_KEY]
+        if unknown:
+            parser.error(
+                f"--only: unknown function(s) {', '.join(unknown)}; known: {', '.join(BY_KEY)}"
+            )
+    verdicts = run_checks(
+        folder, timeout=args.timeout, jobs=args.jobs, progress=progress, keys=args.only
+    )
     print(render_table(verdicts))
     if args.json is not None:
         report = {

@@ -76,20 +76,28 @@ def run_checks(
     timeout: float = 60.0,
     jobs: int = 2,
     progress: Callable[[int, int, Verdict], None] | None = None,
+    keys: list[str] | None = None,
 ) -> list[Verdict]:
     """Check the ``cs231n`` package in ``path``; one worker process per function.
 
     Returns the verdicts in the registry's order. ``progress(done, total, verdict)`` is
-    called as each finishes.
+    called as each finishes. ``keys`` restricts the run to some functions (e.g.
+    ``["layers.conv_backward_naive"]``); unknown keys are a ValueError.
     """
     path = Path(path).resolve()
+    checks = CHECKS
+    if keys is not None:
+        unknown = sorted(set(keys) - {c.key for c in CHECKS})
+        if unknown:
+            raise ValueError(f"keys: unknown function(s) {', '.join(unknown)}")
+        checks = tuple(c for c in CHECKS if c.key in set(keys))
     verdicts: dict[str, Verdict] = {}
     with tempfile.TemporaryDirectory(prefix="cs231nbook-check-") as workdir:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_run_one, path, c, timeout, workdir): c for c in CHECKS}
+            futures = {pool.submit(_run_one, path, c, timeout, workdir): c for c in checks}
             for future in futures:
                 verdict = future.result()
                 verdicts[verdict.key] = verdict
                 if progress is not None:
-                    progress(len(verdicts), len(CHECKS), verdict)
-    return [verdicts[c.key] for c in CHECKS]
+                    progress(len(verdicts), len(checks), verdict)
+    return [verdicts[c.key] for c in checks]

@@ -112,7 +112,10 @@ def run_notebook(
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 first = next((line for line in cell.source.splitlines() if line.strip()), "")
-                failures.append(CellFailure(index, f"{out['ename']}: {out['evalue']}", first[:60]))
+                error = f"{out['ename']}: {out['evalue']}"
+                if out["ename"] == "KeyboardInterrupt":
+                    error = f"stopped after the time limit of {timeout} s per cell"
+                failures.append(CellFailure(index, error, first[:60]))
                 break
     nbformat.write(notebook, output)
     return RunReport(output, len(code_cells), failures)
