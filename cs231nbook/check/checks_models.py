@@ -4,6 +4,7 @@ loss and every gradient compared; dropout judged by the student's own numerical 
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def _compare_model(o, case, student, reference, X, y, setup):
     o.compare(case + ", test", "scores", scores, reference.loss(X), tol=TOL, setup=setup)
 
 
-FC_CASES = [
+FC_CASES: list[tuple[str, dict[str, Any]]] = [
     ("no regularization", {"reg": 0.0}),
     ("reg 3.14", {"reg": 3.14}),
     ("batchnorm", {"normalization": "batchnorm"}),
@@ -65,7 +66,7 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
     rng = rng_for("fc")
     X, y = rng.normal(size=(3, 15)), rng.integers(0, 10, size=3)
     for case, extra in FC_CASES:
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "input_dim": 15,
             "num_classes": 10,
             "weight_scale": 5e-2,
@@ -122,7 +123,7 @@ def check_three_layer_conv_net(module: ModuleType, o: Outcome) -> None:
     rng = rng_for("cnn")
     X, y = rng.normal(size=(2, 3, 8, 8)), rng.integers(0, 10, size=2)
     for case, reg in CNN_CASES:
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "input_dim": (3, 8, 8),
             "num_filters": 3,
             "filter_size": 3,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def redraw_weights(params: dict[str, np.ndarray], weight_scale: object, dtype) -> None:
+def redraw_weights(params: dict[str, np.ndarray], weight_scale: float | str, dtype) -> None:
     """Replace ``W1, W2, ...`` by ``weight_scale * np.random.randn(...)``, in order.
 
     The starter's models draw their weights from NumPy's global generator, one layer after
@@ -15,8 +15,9 @@ def redraw_weights(params: dict[str, np.ndarray], weight_scale: object, dtype) -
     """
     if isinstance(weight_scale, str):
         return
+    scale = float(weight_scale)
     layer = 1
     while f"W{layer}" in params:
         shape = params[f"W{layer}"].shape
-        params[f"W{layer}"] = (weight_scale * np.random.randn(*shape)).astype(dtype)
+        params[f"W{layer}"] = (scale * np.random.randn(*shape)).astype(dtype)
         layer += 1

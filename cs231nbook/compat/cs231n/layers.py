@@ -11,10 +11,68 @@ from typing import Any
 import numpy as np
 
 from cs231nbook import layers as _layers
-from cs231nbook.layers import *  # noqa: F403  (the starter's import surface)
-from cs231nbook.layers import DropoutCache
+from cs231nbook.layers import (  # the starter's import surface
+    AffineCache,
+    BatchNormCache,
+    ConvCache,
+    DropoutCache,
+    GroupNormCache,
+    LayerNormCache,
+    MaxPoolCache,
+    ReluCache,
+    SpatialBatchNormCache,
+    affine_backward,
+    affine_forward,
+    batchnorm_backward,
+    batchnorm_backward_alt,
+    conv_backward_naive,
+    conv_forward_naive,
+    dropout_backward,
+    layernorm_backward,
+    layernorm_forward,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+    relu_backward,
+    relu_forward,
+    softmax_loss,
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    svm_loss,
+)
 
-__all__ = list(_layers.__all__)
+__all__ = [
+    "AffineCache",
+    "BatchNormCache",
+    "ConvCache",
+    "DropoutCache",
+    "GroupNormCache",
+    "LayerNormCache",
+    "MaxPoolCache",
+    "ReluCache",
+    "SpatialBatchNormCache",
+    "affine_backward",
+    "affine_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "conv_backward_naive",
+    "conv_forward_naive",
+    "dropout_backward",
+    "dropout_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "max_pool_backward_naive",
+    "max_pool_forward_naive",
+    "relu_backward",
+    "relu_forward",
+    "softmax_loss",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
+    "svm_loss",
+]
 
 
 def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]):
