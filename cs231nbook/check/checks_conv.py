@@ -1,0 +1,240 @@
+"""Checks of the naive convolution and max pooling, and the spatial normalizations.
+
+The geometries are the ones that catch the classic bugs: stride 2, pad 0 and 2, non-square
+inputs and filters, overlapping pools (stride smaller than the pool), a batch of one.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from cs231nbook import layers as ref
+
+from .checks_layers import GRAD_TOL, VALUE_TOL, _forward_then_backward, need
+from .harness import call, rng_for, unpack
+from .outcome import Outcome
+
+# name, x shape, w shape, stride, pad
+CONV_CASES = [
+    ("stride 1, pad 1", (2, 3, 5, 5), (2, 3, 3, 3), 1, 1),
+    ("stride 2, pad 1", (2, 2, 7, 7), (3, 2, 3, 3), 2, 1),
+    ("stride 1, pad 0", (2, 2, 5, 6), (2, 2, 3, 3), 1, 0),
+    ("pad 2", (1, 2, 4, 4), (2, 2, 3, 3), 1, 2),
+    ("non-square", (2, 2, 6, 4), (2, 2, 3, 1), 1, 0),
+    ("batch of 1", (1, 3, 5, 5), (2, 3, 3, 3), 2, 1),
+]
+
+
+def _conv_inputs(case, xs, ws):
+    rng = rng_for(case + "conv")
+    return rng.normal(size=xs), rng.normal(size=ws), rng.normal(size=ws[0])
+
+
+def check_conv_forward_naive(module: ModuleType, o: Outcome) -> None:
+    fwd = need(module, "conv_forward_naive")
+    for case, xs, ws, stride, pad in CONV_CASES:
+        x, w, b = _conv_inputs(case, xs, ws)
+        param = {"stride": stride, "pad": pad}
+        out, _ = unpack(call(o, case, fwd, x, w, b, dict(param)), 2, "conv_forward_naive")
+        want, _ = ref.conv_forward_naive(x, w, b, param)
+        o.compare(
+            case,
+            "out",
+            out,
+            want,
+            tol=VALUE_TOL,
+            setup=f"x {xs}, w {ws}, stride {stride}, pad {pad}",
+        )
+
+
+def check_conv_backward_naive(module: ModuleType, o: Outcome) -> None:
+    fwd, bwd = need(module, "conv_forward_naive"), need(module, "conv_backward_naive")
+    for case, xs, ws, stride, pad in CONV_CASES:
+        x, w, b = _conv_inputs(case, xs, ws)
+        param = {"stride": stride, "pad": pad}
+        want_out, cache = ref.conv_forward_naive(x, w, b, param)
+        dout = rng_for(case + "dout").normal(size=want_out.shape)
+        setup = f"x {xs}, w {ws}, stride {stride}, pad {pad}"
+        _, grads = _forward_then_backward(
+            o,
+            case,
+            lambda x, w, b, param=param: fwd(x, w, b, dict(param)),
+            bwd,
+            (x, w, b),
+            dout,
+            ("dx", "dw", "db"),
+            None,
+            setup,
+        )
+        expected = ref.conv_backward_naive(dout, cache)
+        for name, got, want in zip(("dx", "dw", "db"), grads, expected):
+            o.compare(case, name, got, want, tol=VALUE_TOL, setup=setup)
+        if pad == 0 and 0 in np.shape(grads[0])[2:]:
+            o.note(
+                "with pad 0, dx_pad[:, :, pad:-pad] is empty: cut the padding off with "
+                "pad:pad + H instead"
+            )
+
+
+# name, x shape, pool height, pool width, stride
+POOL_CASES = [
+    ("2x2 stride 2", (2, 3, 4, 4), 2, 2, 2),
+    ("overlapping 3x3 stride 1", (1, 2, 5, 5), 3, 3, 1),
+    ("overlapping 3x3 stride 2", (2, 2, 5, 5), 3, 3, 2),
+    ("non-square 2x3 stride 1", (2, 1, 4, 5), 2, 3, 1),
+    ("batch of 1", (1, 2, 6, 6), 2, 2, 2),
+]
+
+
+def _pool_input(case, shape):
+    # distinct values, so the arg-max is unique and the derivative exists
+    rng = rng_for(case + "pool")
+    return rng.permutation(np.prod(shape)).reshape(shape) / 7.0 + rng.uniform(0, 0.01, shape)
+
+
+def check_max_pool_forward_naive(module: ModuleType, o: Outcome) -> None:
+    fwd = need(module, "max_pool_forward_naive")
+    for case, xs, ph, pw, stride in POOL_CASES:
+        x = _pool_input(case, xs)
+        param = {"pool_height": ph, "pool_width": pw, "stride": stride}
+        out, _ = unpack(call(o, case, fwd, x, dict(param)), 2, "max_pool_forward_naive")
+        o.compare(
+            case,
+            "out",
+            out,
+            ref.max_pool_forward_naive(x, param)[0],
+            tol=VALUE_TOL,
+            setup=f"x {xs}, pool {ph}x{pw}, stride {stride}",
+        )
+
+
+def check_max_pool_backward_naive(module: ModuleType, o: Outcome) -> None:
+    fwd, bwd = need(module, "max_pool_forward_naive"), need(module, "max_pool_backward_naive")
+    for case, xs, ph, pw, stride in POOL_CASES:
+        x = _pool_input(case, xs)
+        param = {"pool_height": ph, "pool_width": pw, "stride": stride}
+        want_out, cache = ref.max_pool_forward_naive(x, param)
+        dout = rng_for(case + "dout").normal(size=want_out.shape)
+        setup = f"x {xs}, pool {ph}x{pw}, stride {stride}"
+        _, (dx,) = _forward_then_backward(
+            o,
+            case,
+            lambda x, param=param: fwd(x, dict(param)),
+            bwd,
+            (x,),
+            dout,
+            ("dx",),
+            None,
+            setup,
+        )
+        want = ref.max_pool_backward_naive(dout, cache)
+        if not o.compare(case, "dx", dx, want, tol=VALUE_TOL, setup=setup) and stride < ph:
+            o.note(
+                "overlapping windows: an input that is the max of several windows must "
+                "collect (add) the gradient of each, not keep the last one"
+            )
+
+
+def _spatial_inputs(case, shape):
+    rng = rng_for(case + "spatial")
+    C = shape[1]
+    return (
+        rng.normal(5, 3, size=shape),
+        rng.normal(size=C),
+        rng.normal(size=C),
+        rng.normal(size=shape),
+    )
+
+
+SPATIAL_CASES = [("N=2, C=3, 4x5", (2, 3, 4, 5)), ("batch of 1", (1, 2, 3, 3))]
+
+
+def check_spatial_batchnorm_forward(module: ModuleType, o: Outcome) -> None:
+    fwd = need(module, "spatial_batchnorm_forward")
+    for case, shape in SPATIAL_CASES:
+        x, gamma, beta, _ = _spatial_inputs(case, shape)
+        out, _ = unpack(
+            call(o, case, fwd, x, gamma, beta, {"mode": "train"}, mutable=(3,)),
+            2,
+            "spatial_batchnorm_forward",
+        )
+        want, _ = ref.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
+        o.compare(case, "out", out, want, tol=VALUE_TOL, setup=f"x {shape}")
+
+
+def check_spatial_batchnorm_backward(module: ModuleType, o: Outcome) -> None:
+    fwd = need(module, "spatial_batchnorm_forward")
+    bwd = need(module, "spatial_batchnorm_backward")
+    for case, shape in SPATIAL_CASES:
+        x, gamma, beta, dout = _spatial_inputs(case, shape)
+        setup = f"x {shape}"
+        _, grads = _forward_then_backward(
+            o,
+            case,
+            lambda x, g, b: fwd(x, g, b, {"mode": "train"}),
+            bwd,
+            (x, gamma, beta),
+            dout,
+            ("dx", "dgamma", "dbeta"),
+            None,
+            setup,
+        )
+        want = ref.spatial_batchnorm_backward(
+            dout, ref.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})[1]
+        )
+        for name, got, expected in zip(("dx", "dgamma", "dbeta"), grads, want):
+            o.compare(case, name, got, expected, tol=1e-6, setup=setup)
+
+
+GROUP_CASES = [("N=2, C=6, G=2", (2, 6, 4, 5), 2), ("G=3, batch of 1", (1, 6, 3, 3), 3)]
+
+
+def _group_inputs(case, shape):
+    rng = rng_for(case + "group")
+    C = shape[1]
+    return (
+        rng.normal(5, 3, size=shape),
+        rng.normal(size=(1, C, 1, 1)),
+        rng.normal(size=(1, C, 1, 1)),
+        rng.normal(size=shape),
+    )
+
+
+def check_spatial_groupnorm_forward(module: ModuleType, o: Outcome) -> None:
+    fwd = need(module, "spatial_groupnorm_forward")
+    for case, shape, G in GROUP_CASES:
+        x, gamma, beta, _ = _group_inputs(case, shape)
+        out, _ = unpack(
+            call(o, case, fwd, x, gamma, beta, G, {"eps": 1e-5}), 2, "spatial_groupnorm_forward"
+        )
+        want, _ = ref.spatial_groupnorm_forward(x, gamma, beta, G, {"eps": 1e-5})
+        o.compare(case, "out", out, want, tol=VALUE_TOL, setup=f"x {shape}, G {G}")
+
+
+def check_spatial_groupnorm_backward(module: ModuleType, o: Outcome) -> None:
+    fwd = need(module, "spatial_groupnorm_forward")
+    bwd = need(module, "spatial_groupnorm_backward")
+    for case, shape, G in GROUP_CASES:
+        x, gamma, beta, dout = _group_inputs(case, shape)
+        setup = f"x {shape}, G {G}"
+        _, grads = _forward_then_backward(
+            o,
+            case,
+            lambda x, g, b, G=G: fwd(x, g, b, G, {"eps": 1e-5}),
+            bwd,
+            (x, gamma, beta),
+            dout,
+            ("dx", "dgamma", "dbeta"),
+            None,
+            setup,
+        )
+        want = ref.spatial_groupnorm_backward(
+            dout, ref.spatial_groupnorm_forward(x, gamma, beta, G, {"eps": 1e-5})[1]
+        )
+        for name, got, expected in zip(("dx", "dgamma", "dbeta"), grads, want):
+            o.compare(case, name, got, expected, tol=1e-6, setup=setup)
+
+
+__all__ = [name for name in dir() if name.startswith("check_")] + ["GRAD_TOL"]

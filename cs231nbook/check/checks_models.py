@@ -1,0 +1,144 @@
+"""Checks of the models: the student's parameters copied into cs231nbook's model, then the
+loss and every gradient compared; dropout judged by the student's own numerical gradient."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from cs231nbook import classifiers as ref
+
+from .checks_layers import need
+from .harness import call, numerical_gradient_scalar, rng_for, unpack
+from .outcome import Outcome, StudentError
+
+TOL = 1e-6  # loss and gradients against cs231nbook with the same parameters (float64)
+
+
+def _compare_model(o, case, student, reference, X, y, setup):
+    params = getattr(student, "params", None)
+    if not isinstance(params, dict):
+        raise StudentError("the model has no params dict")
+    expected_keys = sorted(reference.params)
+    if sorted(params) != expected_keys:
+        o.require(case, "params", False, f"parameter names {expected_keys}", setup)
+        o.note(f"params holds {sorted(params)}; expected {expected_keys}")
+        return
+    for key, value in params.items():
+        if np.shape(value) != reference.params[key].shape:
+            o.require(case, key, False, f"shape {reference.params[key].shape}", setup)
+            return
+    # Fresh random values for every parameter (biases included: at their initial zeros a
+    # penalty on them, a classic bug, would not show), the same in both models.
+    rng = rng_for(case + "params")
+    for key in expected_keys:
+        params[key] = rng.normal(scale=0.3, size=np.shape(params[key]))
+    reference.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    X_before = X.copy()
+    loss, grads = unpack(call(o, case, student.loss, X, y), 2, "loss")
+    o.require(case, "X", np.array_equal(X, X_before), "X unchanged by loss()", setup)
+    want_loss, want_grads = reference.loss(X, y)
+    o.compare(case, "loss", loss, want_loss, tol=TOL, setup=setup)
+    for key in expected_keys:
+        if not isinstance(grads, dict) or key not in grads:
+            o.require(case, f"grads['{key}']", False, "a gradient for every parameter", setup)
+            continue
+        ok = o.compare(case, f"grads['{key}']", grads[key], want_grads[key], tol=TOL, setup=setup)
+        if not ok and key.startswith(("b", "beta", "gamma")) and getattr(reference, "reg", 0):
+            # a classic: regularizing biases (or batch-norm scales) as well as the weights
+            o.note("only weights are regularized: no L2 on biases, gammas or betas")
+    scores = call(o, case + ", test", student.loss, X)
+    o.compare(case + ", test", "scores", scores, reference.loss(X), tol=TOL, setup=setup)
+
+
+FC_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("no regularization", {"reg": 0.0}),
+    ("reg 3.14", {"reg": 3.14}),
+    ("batchnorm", {"normalization": "batchnorm"}),
+    ("layernorm", {"normalization": "layernorm"}),
+]
+
+
+def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
+    Model = need(module, "FullyConnectedNet")
+    rng = rng_for("fc")
+    X, y = rng.normal(size=(3, 15)), rng.integers(0, 10, size=3)
+    for case, extra in FC_CASES:
+        kwargs: dict[str, Any] = {
+            "input_dim": 15,
+            "num_classes": 10,
+            "weight_scale": 5e-2,
+            "dtype": np.float64,
+            **extra,
+        }
+        setup = f"hidden_dims [20, 30], {extra}"
+        try:
+            student = Model([20, 30], **kwargs)
+        except Exception as error:
+            raise StudentError(
+                f"FullyConnectedNet(...) raised {type(error).__name__}: {error} ({case})"
+            ) from None
+        reference = ref.FullyConnectedNet([20, 30], seed=0, **kwargs)
+        _compare_model(o, case, student, reference, X, y, setup)
+    # dropout: the masks are the student's own, so judge the gradient by differencing the
+    # student's loss (deterministic with a seed, as the notebook's check needs)
+    case, setup = "dropout 0.5, seed 123", "hidden_dims [20, 30], dropout_keep_ratio 0.5"
+    try:
+        student = Model(
+            [20, 30],
+            input_dim=15,
+            num_classes=10,
+            weight_scale=5e-2,
+            dtype=np.float64,
+            dropout_keep_ratio=0.5,
+            seed=123,
+        )
+    except Exception as error:
+        raise StudentError(
+            f"FullyConnectedNet(...) raised {type(error).__name__}: {error} ({case})"
+        ) from None
+    loss, grads = unpack(call(o, case, student.loss, X, y), 2, "loss")
+    again, _ = unpack(call(o, case, student.loss, X, y), 2, "loss")
+    o.require(case, "loss", loss == again, "the same loss twice with a seed (fixed masks)", setup)
+    for key in sorted(student.params):
+        numeric = numerical_gradient_scalar(lambda _: student.loss(X, y)[0], student.params[key])
+        o.compare(
+            case,
+            f"grads['{key}']",
+            grads.get(key),
+            numeric,
+            tol=1e-5,
+            against="numerical gradient",
+            setup=setup,
+        )
+
+
+CNN_CASES = [("no regularization", 0.0), ("reg 0.5", 0.5)]
+
+
+def check_three_layer_conv_net(module: ModuleType, o: Outcome) -> None:
+    Model = need(module, "ThreeLayerConvNet")
+    rng = rng_for("cnn")
+    X, y = rng.normal(size=(2, 3, 8, 8)), rng.integers(0, 10, size=2)
+    for case, reg in CNN_CASES:
+        kwargs: dict[str, Any] = {
+            "input_dim": (3, 8, 8),
+            "num_filters": 3,
+            "filter_size": 3,
+            "hidden_dim": 7,
+            "reg": reg,
+            "weight_scale": 1e-1,
+            "dtype": np.float64,
+        }
+        try:
+            student = Model(**kwargs)
+        except Exception as error:
+            raise StudentError(
+                f"ThreeLayerConvNet(...) raised {type(error).__name__}: {error} ({case})"
+            ) from None
+        reference = ref.ThreeLayerConvNet(seed=0, **kwargs)
+        _compare_model(
+            o, case, student, reference, X, y, f"X {X.shape}, 3 filters 3x3, hidden 7, reg {reg}"
+        )
