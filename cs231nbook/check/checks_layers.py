@@ -148,7 +148,11 @@ def _check_loss(module, o, name, reference):
         if scale > 1 and not ok and not np.all(np.isfinite(np.asarray(loss, dtype=float))):
             o.note("not stable for large scores: subtract each row's maximum before exp")
         if scale == 1.0 and N > 1:
-            numeric = numerical_gradient(lambda v, y=y: loss_fn(v, y)[0], x.copy(), np.array(1.0))
+
+            def loss_of(v: np.ndarray, y: np.ndarray = y) -> float:
+                return loss_fn(v, y)[0]
+
+            numeric = numerical_gradient(loss_of, x.copy(), np.array(1.0))
             o.compare(
                 case, "dx", dx, numeric, tol=GRAD_TOL, against="numerical gradient", setup=setup
             )
