@@ -413,11 +413,11 @@ def test_print_every_adds_iteration_lines_and_verbose_false_is_silent(capsys):
 def test_unknown_update_rule_lists_the_valid_names():
     with pytest.raises(
         ValueError,
-        match=r"update_rule must be one of \['adam', 'nesterov_momentum', "
-        r"'rmsprop', 'sgd', 'sgd_momentum'\] or a callable; got 'sdg'",
+        match=r"update_rule.*\['adam', 'nesterov_momentum', 'rmsprop', 'sgd', 'sgd_momentum'\]"
+        r".*'sdg'",
     ):
         make_solver(update_rule="sdg")
-    with pytest.raises(TypeError, match="update_rule must be a name"):
+    with pytest.raises(TypeError, match=r"update_rule.*name.*callable.*3"):
         make_solver(update_rule=3)
 
 
@@ -433,26 +433,26 @@ def test_update_rules_by_name_train_the_model(rule):
 @pytest.mark.parametrize(
     "change, error, message",
     [
-        (lambda d: d.pop("y_val"), ValueError, r"data is missing the key\(s\) \['y_val'\]"),
+        (lambda d: d.pop("y_val"), ValueError, r"data.*missing.*'y_val'"),
         (
             lambda d: d.update(y_train=d["y_train"][:-1]),
             ValueError,
-            r"data\['y_train'\] must have shape \(60,\), one label per row",
+            r"data\['y_train'\].*shape \(60,\).*\(59,\)",
         ),
         (
             lambda d: d.update(X_train=d["X_train"].astype(int)),
             TypeError,
-            r"data\['X_train'\] must have a floating-point dtype",
+            r"data\['X_train'\].*floating.*int64",
         ),
         (
             lambda d: d.update(y_val=d["y_val"].astype(float)),
             TypeError,
-            r"data\['y_val'\] must be a NumPy array of integer labels; got dtype float64",
+            r"data\['y_val'\].*integer.*float64",
         ),
         (
             lambda d: d.update(X_val=d["X_val"][:, :3]),
             ValueError,
-            r"data\['X_val'\] examples must have the shape of data\['X_train'\] examples \(4,\); got \(3,\)",
+            r"data\['X_val'\].*\(4,\).*\(3,\)",
         ),
         (lambda d: d.update(y_train=-d["y_train"] - 1), ValueError, r"class indices >= 0"),
         (
@@ -463,7 +463,7 @@ def test_update_rules_by_name_train_the_model(rule):
         (
             lambda d: d.update(X_val=list(d["X_val"])),
             TypeError,
-            r"data\['X_val'\] must be a NumPy ndarray",
+            r"data\['X_val'\].*ndarray.*list",
         ),
     ],
 )
@@ -477,8 +477,8 @@ def test_data_validation(change, error, message):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer; got 0"),
-        ({"num_epochs": 2.5}, TypeError, "num_epochs must be an integer"),
+        ({"batch_size": 0}, ValueError, r"batch_size.*positive.*got 0"),
+        ({"num_epochs": 2.5}, TypeError, r"num_epochs.*integer.*2\.5"),
         ({"lr_decay": 0}, ValueError, r"lr_decay.*\(0, 1\]; got 0"),
         ({"lr_decay": 1.5}, ValueError, r"lr_decay.*\(0, 1\]; got 1.5"),
         ({"lr_decay": float("nan")}, ValueError, r"lr_decay.*finite.*nan"),
@@ -506,11 +506,11 @@ def test_data_validation(change, error, message):
             TypeError,
             "optim_config.*learning_rate",
         ),
-        ({"num_train_samples": -1}, ValueError, "num_train_samples must be a positive integer"),
-        ({"optim_config": [("learning_rate", 1)]}, TypeError, "optim_config must be a dict"),
-        ({"verbose": "yes"}, TypeError, "verbose must be True or False"),
-        ({"seed": 1.5}, TypeError, "seed must be an int, a numpy Generator or None"),
-        ({"checkpoint_name": 3}, TypeError, "checkpoint_name must be a str"),
+        ({"num_train_samples": -1}, ValueError, r"num_train_samples.*positive.*-1"),
+        ({"optim_config": [("learning_rate", 1)]}, TypeError, r"optim_config.*dict.*list"),
+        ({"verbose": "yes"}, TypeError, r"verbose.*True or False.*'yes'"),
+        ({"seed": 1.5}, TypeError, r"seed.*Generator.*1\.5"),
+        ({"checkpoint_name": 3}, TypeError, r"checkpoint_name.*str.*3"),
         (
             {"checkpoint_name": "/no/such/dir/run"},
             ValueError,

@@ -311,48 +311,37 @@ def test_a_checkpoint_write_failing_mid_run_is_one_line(tmp_path, monkeypatch, c
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    "argv, facts",
     [
-        (["--epochs", "-1"], "argument --epochs: expected a positive integer; got -1"),
-        (["--epochs", "two"], "argument --epochs: expected a positive integer; got 'two'"),
-        (["--model", "resnet"], "argument --model: invalid choice: 'resnet'"),
-        (["--lr", "0"], "argument --lr: expected a positive number; got 0"),
-        (["--lr-decay", "1.5"], "argument --lr-decay: expected a number in (0, 1]; got 1.5"),
-        (["--reg", "-0.1"], "argument --reg: expected a number >= 0; got -0.1"),
-        (
-            ["--weight-scale", "xavier"],
-            "argument --weight-scale: expected a positive number or 'kaiming'; got 'xavier'",
-        ),
-        (["--update-rule", "lbfgs"], "argument --update-rule: invalid choice: 'lbfgs'"),
-        (["--batchnorm"], "--batchnorm applies to --model fc or deep, not threelayer"),
-        (["--max-pools", "0"], "--max-pools applies to --model deep, not threelayer"),
-        (
-            ["--model", "fc", "--num-filters", "8"],
-            "--num-filters applies to --model threelayer or deep",
-        ),
-        (
-            ["--num-filters", "8", "8"],
-            "--model threelayer takes one --num-filters value; got [8, 8]",
-        ),
-        (["--filter-size", "4"], "filter_size must be odd"),
-        (
-            ["--model", "deep", "--num-filters", "4", "4", "4", "4"],
-            "input_dims = (1, 8, 8) is too small for max pools after the conv layers [0, 1, 2, 3]",
-        ),
-        (
-            ["--model", "deep", "--max-pools", "0", "0"],
-            "max_pools must not repeat a layer index; 0 appears twice",
-        ),
-        (["--model", "deep", "--max-pools", "3"], "max_pools[0] = 3 is not a conv layer index"),
-        (["--epochs"], "argument --epochs: expected one argument"),
+        (["--epochs", "-1"], ("argument --epochs:", "positive integer", "-1")),
+        (["--epochs", "two"], ("argument --epochs:", "positive integer", "'two'")),
+        (["--model", "resnet"], ("argument --model:", "'resnet'")),
+        (["--lr", "0"], ("argument --lr:", "positive", "0")),
+        (["--lr-decay", "1.5"], ("argument --lr-decay:", "(0, 1]", "1.5")),
+        (["--reg", "-0.1"], ("argument --reg:", ">= 0", "-0.1")),
+        (["--weight-scale", "xavier"], ("argument --weight-scale:", "'kaiming'", "'xavier'")),
+        (["--update-rule", "lbfgs"], ("argument --update-rule:", "'lbfgs'")),
+        (["--batchnorm"], ("--batchnorm", "threelayer")),
+        (["--max-pools", "0"], ("--max-pools", "deep", "threelayer")),
+        (["--model", "fc", "--num-filters", "8"], ("--num-filters", "fc")),
+        (["--num-filters", "8", "8"], ("--num-filters", "[8, 8]")),
+        (["--filter-size", "4"], ("filter_size", "odd")),
+        (["--model", "deep", "--num-filters", "4", "4", "4", "4"], ("input_dims", "(1, 8, 8)")),
+        (["--model", "deep", "--max-pools", "0", "0"], ("max_pools", "0")),
+        (["--model", "deep", "--max-pools", "3"], ("max_pools", "3")),
+        (["--epochs"], ("argument --epochs:", "expected one argument")),
     ],
 )
-def test_bad_options_exit_2_with_a_message(argv, message, capsys):
+def test_bad_options_exit_2_with_a_message(argv, facts, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert message in err and err.startswith("usage: python -m cs231nbook.train")
+    assert err.startswith("usage: python -m cs231nbook.train") and "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("python -m cs231nbook.train: error: ")
+    for fact in facts:
+        assert fact in last, (fact, last)
 
 
 def test_plot_without_matplotlib_says_to_install_it(monkeypatch, tmp_path, capsys):
