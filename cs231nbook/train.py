@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .classifiers import DeepConvNet, FullyConnectedNet, ThreeLayerConvNet, kaiming_initializer
+from .classifiers import DeepConvNet, FullyConnectedNet, ThreeLayerConvNet
 from .optim import UPDATE_RULES
 from .solver import Solver, TrainingDivergedError
 
@@ -359,22 +359,13 @@ def build_model(args: argparse.Namespace, input_dims: tuple[int, ...], num_class
             weight_scale=args.weight_scale,
             **common,
         )
-    kaiming = args.weight_scale == "kaiming"
-    model = FullyConnectedNet(
+    return FullyConnectedNet(
         args.hidden_dims,
         input_dim=int(np.prod(input_dims)),
         normalization="batchnorm" if args.batchnorm else None,
-        weight_scale=1.0 if kaiming else args.weight_scale,
+        weight_scale=args.weight_scale,  # a number or 'kaiming', as every model takes
         **common,
     )
-    if kaiming:  # FullyConnectedNet takes a number: replace its weights layer by layer
-        rng = np.random.default_rng([args.seed, 1])
-        for i in range(1, model.num_layers + 1):
-            d_in, d_out = model.params[f"W{i}"].shape
-            model.params[f"W{i}"] = kaiming_initializer(
-                d_in, d_out, relu=i < model.num_layers, dtype=args.dtype, seed=rng
-            )
-    return model
 
 
 def save_plot(solver: Solver, path: str, title: str) -> None:
