@@ -277,7 +277,8 @@ def choice(name: str, value: Any, allowed: Sequence[T]) -> T:
             if option is value or (type(option) is type(value) and option == value):
                 return option
     strings = all(a is None or isinstance(a, str) for a in allowed)
-    if strings and not (value is None or isinstance(value, str)):
+    none_ok = any(a is None for a in allowed)
+    if strings and not (isinstance(value, str) or (value is None and none_ok)):
         raise TypeError(f"{name} must be one of {list(allowed)}; got {_kind(value)}")
     raise ValueError(f"{name} must be one of {list(allowed)}; got {show(value)}")
 
