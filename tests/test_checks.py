@@ -371,3 +371,8 @@ def test_integer_affine_equals_the_float64_computation(x, w, b):
     for given_array, copy in zip((x, w, b), copies):
         assert given_array.dtype == copy.dtype
         np.testing.assert_array_equal(given_array, copy)
+
+
+def test_choice_accepts_numpy_strings_and_returns_the_option():
+    value = _checks.choice("mode", np.str_("train"), ("train", "test"))
+    assert value == "train" and type(value) is str
