@@ -274,10 +274,12 @@ def choice(name: str, value: Any, allowed: Sequence[T]) -> T:
         found = False
     if found:
         for option in allowed:
-            if option is value or (type(option) is type(value) and option == value):
+            # isinstance: np.str_('train') is 'train'; 1 == True must not pick True
+            if option is value or (isinstance(value, type(option)) and option == value):
                 return option
     strings = all(a is None or isinstance(a, str) for a in allowed)
-    if strings and not (value is None or isinstance(value, str)):
+    none_ok = any(a is None for a in allowed)
+    if strings and not (isinstance(value, str) or (value is None and none_ok)):
         raise TypeError(f"{name} must be one of {list(allowed)}; got {_kind(value)}")
     raise ValueError(f"{name} must be one of {list(allowed)}; got {show(value)}")
 

@@ -5,7 +5,9 @@ the step ``h`` and float64.
 
 The functions perturb the caller's array in place, one entry at a time, and
 restore every entry before moving on (also when ``f`` raises), so ``x`` holds its
-original values when they return.
+original values when they return. So ``x`` must be a writable floating-point
+ndarray (a read-only one raises ``ValueError``, an integer one ``TypeError``),
+and the step ``h`` a finite number > 0.
 """
 
 from __future__ import annotations

@@ -336,3 +336,43 @@ def test_matrix_is_viewed_as_an_array():
     out, _ = L.affine_forward(np.asmatrix(X2), W2, B2)
     assert type(out) is np.ndarray
     np.testing.assert_allclose(out, X2 @ W2 + B2)
+
+
+@given(
+    key=st.text(min_size=1, max_size=10),
+    which=st.sampled_from(sorted(PARAMS_DICTS)),
+)
+def test_params_dicts_refuse_any_key_they_do_not_know(key, which):
+    known = {
+        "conv_param": {"stride", "pad"},
+        "pool_param": {"pool_height", "pool_width", "stride"},
+        "bn_param": {"mode", "eps", "momentum", "running_mean", "running_var"},
+        "ln_param": {"eps", "mode"},
+        "gn_param": {"eps"},
+        "dropout_param": {"mode", "p", "seed"},
+    }[which.split()[0]]
+    if key in known:
+        return
+    with pytest.raises(ValueError, match="has unknown key"):
+        PARAMS_DICTS[which]({key: 1})
+
+
+@given(
+    x=hnp.arrays(np.int16, (3, 4), elements=st.integers(-50, 50)),
+    w=hnp.arrays(np.int8, (4, 2), elements=st.integers(-5, 5)),
+    b=hnp.arrays(np.int64, (2,), elements=st.integers(-200, 200)),
+)
+def test_integer_affine_equals_the_float64_computation(x, w, b):
+    copies = x.copy(), w.copy(), b.copy()
+    out, _ = L.affine_forward(x, w, b)
+    expected, _ = L.affine_forward(x.astype(float), w.astype(float), b.astype(float))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, expected)
+    for given_array, copy in zip((x, w, b), copies):
+        assert given_array.dtype == copy.dtype
+        np.testing.assert_array_equal(given_array, copy)
+
+
+def test_choice_accepts_numpy_strings_and_returns_the_option():
+    value = _checks.choice("mode", np.str_("train"), ("train", "test"))
+    assert value == "train" and type(value) is str

@@ -165,8 +165,7 @@ X, W, B = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4)
         (
             (X, np.zeros((4, 2, 3, 3)), B, {"stride": 1, "pad": 1}),
             ValueError,
-            r"w must have shape \(F, C, HH, WW\) with C = 3, the number of channels of x \(x has shape \(2, 3, 5, 5\)\); "
-            r"got w of shape \(4, 2, 3, 3\)",
+            r"w must have shape \(F, C, HH, WW\) with C = 3.*got w of shape \(4, 2, 3, 3\)",
         ),
         (
             (X, W, np.zeros(3), {"stride": 1, "pad": 1}),
@@ -181,8 +180,7 @@ X, W, B = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4)
         (
             (X, np.zeros((4, 3, 8, 3)), B, {"stride": 1, "pad": 1}),
             ValueError,
-            r"convolution height \(H vs filter height HH\): the window \(8\) is larger than the padded input "
-            r"\(5 \+ 2\*1 = 7\)",
+            r"convolution height .* window \(8\) is larger than the padded input .* = 7\)",
         ),
         (
             (X, np.zeros((4, 3, 3, 6)), B, {"stride": 1, "pad": 0}),
@@ -192,8 +190,7 @@ X, W, B = np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4)
         (
             (X, np.zeros((4, 3, 2, 2)), B, {"stride": 2, "pad": 0}),
             ValueError,
-            r"convolution height \(H vs filter height HH\): output size 1 \+ \(5 \+ 2\*0 - 2\) / 2 = 2.5 is not an "
-            r"integer; choose a stride and pad so that the windows tile the input exactly",
+            r"convolution height .* = 2.5 is not an integer",
         ),
         (
             (np.zeros((2, 3, 7, 6)), W, B, {"stride": 2, "pad": 0}),

@@ -481,7 +481,7 @@ def test_pool_fast_rejects_wrong_dout():
     )
     with pytest.raises(
         ValueError,
-        match=r"dout must have shape \(2, 3, 2, 2\) \(the shape of the forward output\); got \(2, 3, 2, 1\)",
+        match=r"dout must have shape \(2, 3, 2, 2\) .*got \(2, 3, 2, 1\)",
     ):
         max_pool_backward_fast(np.zeros((2, 3, 2, 1)), cache)
     # an integer dout is converted to x's dtype, as everywhere

@@ -230,3 +230,11 @@ def test_constructors_accept_a_generator_and_dtype_names():
         np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
     with pytest.raises(TypeError, match=r"hidden_dims must be a list of layer widths; got '10'"):
         FullyConnectedNet("10", input_dim=4, num_classes=2)
+
+
+def test_hidden_dims_may_be_a_numpy_array():
+    a = FullyConnectedNet(np.array([3, 2]), input_dim=4, num_classes=2, seed=0)
+    b = FullyConnectedNet([3, 2], input_dim=4, num_classes=2, seed=0)
+    assert a.params.keys() == b.params.keys()
+    with pytest.raises(TypeError, match=r"hidden_dims\[0\] must be an integer; got 2.5"):
+        FullyConnectedNet(np.array([2.5]), input_dim=4, num_classes=2)

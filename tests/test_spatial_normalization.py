@@ -246,3 +246,14 @@ def test_groupnorm_against_torch(G):
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(dgamma.ravel(), tg.grad.numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(dbeta.ravel(), tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_spatial_batchnorm_refuses_an_empty_training_batch_before_touching_state():
+    bn_param = {"mode": "train", "running_mean": np.zeros(3), "running_var": np.ones(3)}
+    for shape in [(0, 3, 2, 2), (2, 3, 0, 2)]:
+        with pytest.raises(
+            ValueError, match=r"x must hold at least one pixel.*got shape \(" + str(shape[0])
+        ):
+            spatial_batchnorm_forward(np.zeros(shape), np.ones(3), np.zeros(3), bn_param)
+    np.testing.assert_array_equal(bn_param["running_mean"], np.zeros(3))
+    np.testing.assert_array_equal(bn_param["running_var"], np.ones(3))

@@ -302,9 +302,8 @@ class DeepConvNet:
             raise TypeError(f"max_pools must be a list of conv layer indices; got {max_pools!r}")
         seen: set[int] = set()
         for k, i in enumerate(max_pools):
-            if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
-                raise TypeError(f"max_pools[{k}] must be an integer layer index; got {i!r}")
-            if not 0 <= i < L:
+            i = _checks.nonnegative_int(f"max_pools[{k}] (a conv layer index)", i)
+            if i >= L:
                 raise ValueError(
                     f"max_pools[{k}] = {i} is not a conv layer index: with {L} conv layers "
                     f"(len(num_filters)) it must be in [0, {L})"

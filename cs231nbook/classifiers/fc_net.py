@@ -194,6 +194,8 @@ class FullyConnectedNet:
         dtype: DTypeLike = np.float32,
         seed: int | np.random.Generator | None = None,
     ) -> None:
+        if isinstance(hidden_dims, np.ndarray) and hidden_dims.ndim == 1:
+            hidden_dims = hidden_dims.tolist()  # np.array([100, 100]) works like a list
         if isinstance(hidden_dims, (str, bytes)) or not isinstance(hidden_dims, Sequence):
             raise TypeError(
                 f"hidden_dims must be a list of layer widths; got {_checks.show(hidden_dims)}"

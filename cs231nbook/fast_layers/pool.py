@@ -129,7 +129,9 @@ def max_pool_backward_fast(dout: np.ndarray, cache: MaxPoolFastCache) -> np.ndar
     Raises
     ------
     TypeError, ValueError
-        If ``dout`` is not a floating-point array of the forward output's shape.
+        If ``dout`` is not an array of real numbers of the forward output's
+        shape (an integer ``dout`` is converted to ``x``'s dtype), or ``cache``
+        comes from neither max-pooling forward pass.
 
     Notes
     -----

@@ -4,6 +4,14 @@ arguments, in order.
 
 The modules split by concern; this package re-exports the CS231n names, so
 ``from cs231nbook.layers import affine_forward`` works as in the course.
+
+Every function checks its arguments as the whole library does (see
+``cs231nbook._checks``): ``TypeError`` for a value of the wrong kind,
+``ValueError`` for one out of range, an unknown key in a params dict, or a
+shape that does not fit. Integer arrays are converted to the floating dtype of
+``x``; masked arrays are refused. Every backward pass checks that its cache
+came from its own forward pass (the naive and fast max-pooling caches are
+interchangeable) and says where a wrong one came from.
 """
 
 from .activations import ReluCache, relu_backward, relu_forward

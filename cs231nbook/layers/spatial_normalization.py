@@ -99,6 +99,11 @@ def spatial_batchnorm_forward(
     beta = _checks.real_array("beta", beta, dtype=x.dtype)
     _checks.same_shape("gamma", gamma, (c,), "one scale per channel, C = x.shape[1]")
     _checks.same_shape("beta", beta, (c,), "one shift per channel, C = x.shape[1]")
+    if x.size == 0 and isinstance(bn_param, dict) and bn_param.get("mode") == "train":
+        raise ValueError(
+            "x must hold at least one pixel per channel in training mode (the statistics of an "
+            f"empty batch are undefined); got shape {x.shape}"
+        )
     out_rows, bn_cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
     out = _from_channels_last_rows(out_rows, x.shape)
     return out, SpatialBatchNormCache(bn_cache, x.shape)
