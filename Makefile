@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test unit chapters book bench execute oracle clean
+.PHONY: test unit chapters lint book bench execute oracle clean
 
 test: unit chapters
 
@@ -13,6 +13,12 @@ unit: $(VENV)/.installed
 
 chapters: $(VENV)/.installed
 	$(BIN)/pytest --nbval book/
+
+# ruff (lint + format, line length 100) and mypy on the package; .ci/run runs this too.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 book: $(VENV)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -27,11 +33,13 @@ execute: $(VENV)/.installed
 			$(CURDIR)/$(BIN)/jupyter execute --inplace $$(basename $$nb)) || exit 1; \
 	done
 
-# The PyTorch oracle: install PyTorch 2.13 (CPU build) into .venv, then run every test that
-# compares a layer or an update rule with torch (they skip, and -rs lists them, without it).
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# The PyTorch oracle: install PyTorch 2.13 into .venv, then run every test that compares a
+# layer or an update rule with torch (they skip, and -rs lists them, without it). Where pip
+# would otherwise pick a multi-GB CUDA build, point it at PyTorch's CPU wheels, e.g.
+# make oracle TORCH_PIP_ARGS="--index-url <PyTorch's CPU wheel index>".
+TORCH_PIP_ARGS ?=
 oracle: $(VENV)/.installed
-	$(BIN)/pip install --quiet "torch==2.13.0" --index-url $(TORCH_INDEX)
+	$(BIN)/pip install --quiet "torch==2.13.0" $(TORCH_PIP_ARGS)
 	$(BIN)/pip install --quiet -e ".[oracle]"
 	$(BIN)/pytest tests -k torch
 
