@@ -10,8 +10,13 @@ It runs the library's own ``conv_forward_winograd`` and
 (each is a method of ``cs231nbook.fast_layers.winograd._Plan``), grouped into
 the per-position matrix products, the tile transforms, and the layout passes
 (copies into and out of the canvas and NCHW order). What is left of the pass
-(the filter transform, the loop, the bias sum) is the difference. Each figure is
-the median over the passes; shares of the whole pass are printed alongside.
+(the filter transform, the loop, the bias sum) is the difference, per pass.
+
+Each figure is the median over the passes, and the shares are of the sum of
+these medians. On a machine shared with other work, the process is preempted
+for a few milliseconds at a time; the medians leave those pauses out (a pause
+lands in one phase of one pass), while the median wall time of a pass, printed
+first, includes them.
 
 Needs NumPy and threadpoolctl.
 """
@@ -84,7 +89,7 @@ def profile(x_shape, w_shape, pad, tile_size, dtype, passes):
         conv_backward_winograd(dout, cache)
 
     one_pass()  # warm up
-    totals, phases = [], {name: [] for name in PHASES}
+    totals, rests, phases = [], [], {name: [] for name in PHASES}
     for _ in range(passes):
         spent = dict.fromkeys(PHASES, 0.0)
         with clocked_phases(spent):
@@ -93,7 +98,9 @@ def profile(x_shape, w_shape, pad, tile_size, dtype, passes):
             totals.append(time.perf_counter() - start)
         for name in PHASES:
             phases[name].append(spent[name])
-    return statistics.median(totals), {k: statistics.median(v) for k, v in phases.items()}
+        rests.append(totals[-1] - sum(spent.values()))
+    medians = {k: statistics.median(v) for k, v in phases.items()}
+    return statistics.median(totals), statistics.median(rests), medians
 
 
 def main(argv=None) -> int:
@@ -110,7 +117,7 @@ def main(argv=None) -> int:
     parser.add_argument("--passes", type=int, default=21)
     args = parser.parse_args(argv)
     with threadpool_limits(limits=1):
-        total, phases = profile(
+        wall, rest, phases = profile(
             tuple(args.x),
             tuple(args.w),
             args.pad,
@@ -120,14 +127,15 @@ def main(argv=None) -> int:
         )
     print(
         f"x {tuple(args.x)}, w {tuple(args.w)}, pad {args.pad}, F({args.tile_size},3), "
-        f"{args.dtype}, 1 thread: {1e3 * total:.1f} ms per forward + backward (median of "
-        f"{args.passes})"
+        f"{args.dtype}, 1 thread: {1e3 * wall:.1f} ms per forward + backward (median of "
+        f"{args.passes} passes)"
     )
+    total = sum(phases.values()) + rest
+    print(f"sum of the phases' medians and of the rest: {1e3 * total:.1f} ms")
     groups: dict[str, float] = {}
     for name, seconds in phases.items():
         groups[PHASES[name]] = groups.get(PHASES[name], 0.0) + seconds
         print(f"  {name:<20} {1e3 * seconds:7.2f} ms  {seconds / total:5.1%}")
-    rest = total - sum(groups.values())
     for group, seconds in [*groups.items(), ("rest", rest)]:
         print(f"{group:<22} {1e3 * seconds:7.2f} ms  {seconds / total:5.1%}")
     return 0

@@ -122,6 +122,8 @@ GEOMETRIES = [
     (3, 2, 1, 1, 2, 2),
     (64, 2, 5, 7, 2, 1),
     (64, 1, 4, 4, 1, 2),
+    (2, 2, 24, 24, 2, 1),  # planes of 4 KiB or more take the two-step copies
+    (1, 2, 23, 25, 2, 1),
 ]
 
 
@@ -217,6 +219,11 @@ def test_any_memory_layout_and_empty_batches():
     out, cache = conv_forward_winograd(x_f, w_f, b, {"stride": 1, "pad": 1})
     out_naive, cache_naive = conv_forward_naive(x, w, b, {"stride": 1, "pad": 1})
     assert rel_error(out, out_naive) < 1e-10
+    dout = np.asfortranarray(rng.standard_normal(out.shape))  # not C-contiguous either
+    for mine, theirs in zip(
+        conv_backward_winograd(dout, cache), conv_backward_naive(dout, cache_naive)
+    ):
+        assert rel_error(mine, theirs) < 1e-10
     out0, cache0 = conv_forward_winograd(x[:0], w, b, {"stride": 1, "pad": 1})
     assert out0.shape == (0, 5, 7, 6)
     dx0, dw0, db0 = conv_backward_winograd(out0, cache0)

@@ -109,7 +109,8 @@ def transform_matrices(m: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if m not in TRANSFORMS:
         raise ValueError(f"tile_size must be one of {list(TILE_SIZES)}; got {m!r}")
     t = TRANSFORMS[m]
-    return tuple(
-        np.array([[float(v) for v in row] for row in table], dtype=dtype)
-        for table in (t.AT, t.G, t.BT)
-    )
+
+    def array(table: tuple[tuple[Fraction, ...], ...]) -> np.ndarray:
+        return np.array([[float(v) for v in row] for row in table], dtype=dtype)
+
+    return array(t.AT), array(t.G), array(t.BT)
