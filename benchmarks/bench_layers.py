@@ -42,11 +42,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from cs231nbook.fast_layers import (
     choose_conv_algorithm,
-    columns,
     conv_backward_fast,
     conv_forward_fast,
     max_pool_backward_fast,
     max_pool_forward_fast,
+    stacked,
     winograd,
 )
 from cs231nbook.layers import (
@@ -111,8 +111,8 @@ def machine_info() -> dict:
         "load_average_at_start": [
             round(v, 2) for v in os.getloadavg()
         ],  # other work on the machine
-        "column_chunk_bytes": columns.CHUNK_BYTES,
-        "column_cap_bytes": columns.COLUMN_BUFFER_CAP_BYTES,
+        "column_chunk_bytes": stacked.CHUNK_BYTES,
+        "column_cap_bytes": stacked.DEFAULT_COLUMN_CAP_BYTES,
         "winograd_block_bytes": winograd.BLOCK_BYTES,
     }
 
@@ -359,8 +359,8 @@ def bench_memory() -> dict:
         "w_shape": list(w_shape),
         "dtype": "float32",
         "full_column_matrix_MiB": full_columns / 2**20,
-        "cap_MiB": columns.COLUMN_BUFFER_CAP_BYTES / 2**20,
-        "chunk_MiB": columns.CHUNK_BYTES / 2**20,
+        "cap_MiB": stacked.DEFAULT_COLUMN_CAP_BYTES / 2**20,
+        "chunk_MiB": stacked.CHUNK_BYTES / 2**20,
         "peak_traced_MiB": peak / 2**20,
         "outputs_MiB": results / 2**20,
         "working_MiB": (peak - results) / 2**20,

@@ -5,9 +5,10 @@ Run from the repository root::
     python benchmarks/profile_conv.py                  # the middle-layer shape, float32
     python benchmarks/profile_conv.py --x 64 3 32 32 --w 32 3 3 3
 
-It runs the library's own ``conv_forward_fast`` and ``conv_backward_fast`` on
+It runs the library's own ``conv_forward_fast`` and ``conv_backward_fast`` (forced onto the
+im2col path with ``algorithm="im2col"``: Winograd has its own ``profile_winograd.py``) on
 one BLAS thread, with a clock around each method of the stacked layout
-(``cs231nbook.fast_layers.columns.StackedColumns``: stack, im2col, col2im,
+(``cs231nbook.fast_layers.stacked.StackedColumns``: stack, im2col, col2im,
 unstack). The three matrix products of every chunk are then timed alone, on
 arrays of the same shapes. What remains of the pass (the transposes into and
 out of NCHW order, the bias, the loop) is the difference, so it is an estimate.
@@ -26,8 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from cs231nbook.fast_layers import conv_backward_fast, conv_forward_fast
-from cs231nbook.fast_layers.columns import StackedColumns
-from cs231nbook.fast_layers.conv import _Chunks
+from cs231nbook.fast_layers.stacked import ChunkPlan, StackedColumns
 
 TIMED_METHODS = ("stack", "im2col", "col2im", "unstack")
 
@@ -57,7 +57,7 @@ def clocked_methods(spent: dict[str, float]):
 
 def products_alone(x, w, stride, pad):
     """One pass's three matrix products per chunk, on random arrays of the library's shapes."""
-    chunks = _Chunks(x.shape, w.shape, stride, pad, x.dtype)
+    chunks = ChunkPlan(x.shape, w.shape, stride, pad, x.dtype)
     layout, F = chunks.layout, chunks.F
     rng = np.random.default_rng(1)
     w_rows = rng.standard_normal((F, layout.K)).astype(x.dtype)
@@ -99,7 +99,9 @@ def main(argv=None) -> int:
     w = rng.standard_normal(args.w).astype(args.dtype)
     b = rng.standard_normal(args.w[0]).astype(args.dtype)
     conv_param = {"stride": args.stride, "pad": args.pad}
-    dout = rng.standard_normal(conv_forward_fast(x, w, b, conv_param)[0].shape).astype(args.dtype)
+    dout = rng.standard_normal(
+        conv_forward_fast(x, w, b, conv_param, algorithm="im2col")[0].shape
+    ).astype(args.dtype)
     products = products_alone(x, w, args.stride, args.pad)
 
     times: dict[str, list[float]] = {name: [] for name in (*TIMED_METHODS, "products", "total")}
@@ -108,7 +110,9 @@ def main(argv=None) -> int:
             spent = dict.fromkeys(TIMED_METHODS, 0.0)
             with clocked_methods(spent):
                 start = time.perf_counter()
-                conv_backward_fast(dout, conv_forward_fast(x, w, b, conv_param)[1])
+                conv_backward_fast(
+                    dout, conv_forward_fast(x, w, b, conv_param, algorithm="im2col")[1]
+                )
                 spent["total"] = time.perf_counter() - start
             start = time.perf_counter()
             products()

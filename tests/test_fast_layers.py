@@ -14,7 +14,7 @@ from cs231nbook.fast_layers import (
     max_pool_backward_fast,
     max_pool_forward_fast,
 )
-from cs231nbook.fast_layers import columns as columns_module
+from cs231nbook.fast_layers import stacked as stacked_module
 from cs231nbook.gradient_check import rel_error
 from cs231nbook.layers import (
     conv_backward_naive,
@@ -100,25 +100,25 @@ def column_bytes_per_image(x_shape, w_shape, stride, pad, itemsize=8):
     """Bytes of one image's columns as the fast layer computes them (junk positions included)."""
     _, C, H, W = x_shape
     _, _, HH, WW = w_shape
-    layout = columns_module.StackedColumns(C, H, W, HH, WW, stride, pad)
+    layout = stacked_module.StackedColumns(C, H, W, HH, WW, stride, pad)
     return layout.K * layout.M * itemsize
 
 
 @pytest.mark.parametrize("cap_images", [1, 2, 3])
 @pytest.mark.parametrize("stride, pad", [(1, 1), (1, 0), (2, 2)])
-def test_conv_chunked_equals_unchunked(monkeypatch, cap_images, stride, pad):
+def test_conv_chunked_equals_unchunked(cap_images, stride, pad):
     x_shape, w_shape = (7, 3, 7, 5), (4, 3, 3, 3)
     x, w, b, draw = conv_inputs(x_shape, w_shape, np.float64, seed=4)
     conv_param = {"stride": stride, "pad": pad}
     bytes_per_image = column_bytes_per_image(x_shape, w_shape, stride, pad)
-    assert columns_module.images_per_chunk(bytes_per_image) >= 7  # by default, one chunk
+    assert stacked_module.images_per_chunk(bytes_per_image) >= 7  # by default, one chunk
     out_whole, cache_whole = conv_forward_fast(x, w, b, conv_param)
     dout = draw(out_whole.shape)
     grads_whole = conv_backward_fast(dout, cache_whole)
-    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", cap_images * bytes_per_image)
-    assert columns_module.images_per_chunk(bytes_per_image) == cap_images
-    out_chunked, cache_chunked = conv_forward_fast(x, w, b, conv_param)
-    grads_chunked = conv_backward_fast(dout, cache_chunked)
+    cap = cap_images * bytes_per_image
+    assert stacked_module.images_per_chunk(bytes_per_image, cap) == cap_images
+    out_chunked, cache_chunked = conv_forward_fast(x, w, b, conv_param, column_cap_bytes=cap)
+    grads_chunked = conv_backward_fast(dout, cache_chunked, column_cap_bytes=cap)
     # Chunking changes which images share a matrix product, not the sums: equal to rounding.
     assert rel_error(out_whole, out_chunked) < 1e-12
     for g_whole, g_chunked in zip(grads_whole, grads_chunked):
@@ -129,16 +129,15 @@ def test_conv_chunked_equals_unchunked(monkeypatch, cap_images, stride, pad):
         assert rel_error(g_naive, g_chunked) < 1e-9
 
 
-def test_conv_cap_smaller_than_one_image_processes_one_image_at_a_time(monkeypatch):
-    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", 1)
-    assert columns_module.images_per_chunk(10_000) == 1
+def test_conv_cap_smaller_than_one_image_processes_one_image_at_a_time():
+    assert stacked_module.images_per_chunk(10_000, 1) == 1
     x, w, b, _ = conv_inputs((3, 2, 5, 5), (2, 2, 3, 3), np.float64)
-    out_fast, _ = conv_forward_fast(x, w, b, {"stride": 2, "pad": 1})
+    out_fast, _ = conv_forward_fast(x, w, b, {"stride": 2, "pad": 1}, column_cap_bytes=1)
     out_naive, _ = conv_forward_naive(x, w, b, {"stride": 2, "pad": 1})
     assert rel_error(out_naive, out_fast) < 1e-9
 
 
-def test_conv_memory_is_bounded_by_the_cap(monkeypatch):
+def test_conv_memory_is_bounded_by_the_cap():
     """With a cap of one image, memory stays near one image's columns, not the batch's."""
     import tracemalloc
 
@@ -147,19 +146,18 @@ def test_conv_memory_is_bounded_by_the_cap(monkeypatch):
     bytes_per_image = column_bytes_per_image(x_shape, w_shape, 1, 1)  # 60 kB; the batch: 1.9 MB
     dout = draw((32, 4, 12, 12))
 
-    def peak_bytes():
+    def peak_bytes(cap=None):
         tracemalloc.start()
         try:
-            out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
-            conv_backward_fast(dout, cache)
+            out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1}, column_cap_bytes=cap)
+            conv_backward_fast(dout, cache, column_cap_bytes=cap)
             return tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
 
     assert peak_bytes() > 32 * bytes_per_image  # by default the whole batch is one chunk
-    monkeypatch.setattr(columns_module, "COLUMN_BUFFER_CAP_BYTES", bytes_per_image)
     # Outputs and gradients (~4 x 147 kB) plus a few one-image buffers.
-    assert peak_bytes() < 0.6 * 32 * bytes_per_image
+    assert peak_bytes(cap=bytes_per_image) < 0.6 * 32 * bytes_per_image
 
 
 def test_im2col_layout_and_adjoint():
@@ -187,7 +185,7 @@ def test_stacked_columns_hold_the_textbook_columns_and_are_adjoint(x_shape, w_sh
     rng = np.random.default_rng(6)
     n, C, H, W = x_shape
     _, _, HH, WW = w_shape
-    layout = columns_module.StackedColumns(C, H, W, HH, WW, stride, pad)
+    layout = stacked_module.StackedColumns(C, H, W, HH, WW, stride, pad)
     x = rng.standard_normal(x_shape)
     stacked = layout.stack(x, np.zeros(layout.buffer_length(n)))
     cols = layout.im2col(stacked, n, np.empty((layout.K, n * layout.M)))
@@ -206,7 +204,7 @@ def test_stacked_columns_hold_the_textbook_columns_and_are_adjoint(x_shape, w_sh
 def test_stacked_images_share_their_padding():
     """Two 3x3 images, pad 1: one zero column between rows and one zero row between images
     serve both neighbours, so a row takes 4 entries and an image 4 rows."""
-    layout = columns_module.StackedColumns(1, 3, 3, 3, 3, 1, 1)
+    layout = stacked_module.StackedColumns(1, 3, 3, 3, 3, 1, 1)
     assert (layout.row_pitch, layout.R, layout.pitch, layout.M) == (4, 4, 16, 16)
     x = np.arange(1.0, 19.0).reshape(2, 1, 3, 3)
     buffer = layout.stack(x, np.zeros(layout.buffer_length(2)))
@@ -332,9 +330,9 @@ def test_conv_fast_rejects_what_naive_rejects(conv_param, x_shape, w_shape, erro
 
 
 def test_conv_fast_rejects_bad_arrays_and_dout():
-    with pytest.raises(TypeError, match="x must have a floating-point dtype"):
+    with pytest.raises(TypeError, match="x must have a floating-point or integer dtype"):
         conv_forward_fast(
-            np.zeros((1, 1, 3, 3), dtype=int),
+            np.zeros((1, 1, 3, 3), dtype=complex),
             np.zeros((1, 1, 3, 3)),
             np.zeros(1),
             {"stride": 1, "pad": 0},
@@ -560,7 +558,7 @@ def random_conv_geometries(count, seed=7):
 
 @pytest.mark.parametrize("chunk_bytes", [1, 2**21])  # one image per chunk; the whole batch
 def test_conv_fast_matches_naive_on_random_geometries(monkeypatch, chunk_bytes):
-    monkeypatch.setattr(columns_module, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(stacked_module, "CHUNK_BYTES", chunk_bytes)
     for x_shape, w_shape, stride, pad in random_conv_geometries(60):
         x, w, b, draw = conv_inputs(x_shape, w_shape, np.float64, seed=8)
         conv_param = {"stride": stride, "pad": pad}
@@ -595,3 +593,57 @@ def test_pool_fast_any_window_size(shape, param):
     np.testing.assert_array_equal(
         max_pool_backward_fast(dout, cache), max_pool_backward_naive(dout, cache_naive)
     )
+
+
+@pytest.mark.parametrize(
+    "bad, error", [(0, ValueError), (-5, ValueError), (1.5, TypeError), ("big", TypeError)]
+)
+def test_column_cap_is_checked(bad, error):
+    x, w, b, _ = conv_inputs((2, 2, 5, 5), (2, 2, 3, 3), np.float64)
+    with pytest.raises(error, match="column_cap_bytes"):
+        conv_forward_fast(x, w, b, {"stride": 1, "pad": 1}, column_cap_bytes=bad)
+    out, cache = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    with pytest.raises(error, match="column_cap_bytes"):
+        conv_backward_fast(np.ones_like(out), cache, column_cap_bytes=bad)
+
+
+@pytest.mark.parametrize(
+    "args, error, fact",
+    [
+        ((np.zeros((1, 1, 5, 5)), 2, 2, 2), ValueError, "not an integer"),  # (5 - 2) / 2
+        ((np.zeros((1, 1, 5, 5)), 3, 3, 0), ValueError, "stride"),
+        ((np.zeros((1, 1, 5, 5)), 3, 3, 1.5), TypeError, "stride"),
+        ((np.zeros((1, 1, 5, 5)), 7, 3, 1), ValueError, "larger than the padded input"),
+        ((np.zeros((1, 5, 5)), 3, 3, 1), ValueError, "x_pad"),
+        (([[1.0]], 1, 1, 1), TypeError, "x_pad"),
+    ],
+)
+def test_im2col_refuses_bad_geometry(args, error, fact):
+    with pytest.raises(error, match=fact):
+        im2col(*args)
+
+
+def test_col2im_checks_the_columns_shape():
+    cols = im2col(np.ones((2, 1, 4, 4)), 2, 2, 2)  # (4, 8)
+    with pytest.raises(ValueError, match="cols"):
+        col2im(cols[:, :-1], (2, 1, 4, 4), 2, 2, 2)
+    with pytest.raises(ValueError, match="not an integer"):
+        col2im(cols, (2, 1, 5, 5), 2, 2, 2)
+
+
+def test_fast_conv_accepts_integer_arrays_like_the_naive_layer():
+    x = np.arange(2 * 3 * 5 * 5, dtype=np.float64).reshape(2, 3, 5, 5)
+    w = np.ones((2, 3, 3, 3))
+    b = np.array([0, 128])  # as the CS231n notebook passes it
+    out_fast, _ = conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    out_naive, _ = conv_forward_naive(x, w, b, {"stride": 1, "pad": 1})
+    assert out_fast.dtype == np.float64
+    assert rel_error(out_naive, out_fast) < 1e-12
+
+
+def test_fast_conv_backward_names_a_foreign_cache():
+    _, pool_cache = max_pool_forward_naive(
+        np.ones((1, 1, 2, 2)), {"pool_height": 2, "pool_width": 2, "stride": 2}
+    )
+    with pytest.raises(TypeError, match="max_pool_forward_naive"):
+        conv_backward_fast(np.ones((1, 1, 1, 1)), pool_cache)

@@ -3,7 +3,8 @@
 Same signatures, checks, cache and results as
 :func:`cs231nbook.layers.conv_forward_naive` and
 :func:`cs231nbook.layers.conv_backward_naive`, much faster: the loops over
-output positions become a copy (im2col, ``cs231nbook.fast_layers.columns``)
+output positions become a copy (im2col, in the layout of
+``cs231nbook.fast_layers.stacked``)
 and a matrix product that BLAS runs near the machine's peak. The chapter *Fast
 layers* explains the layout and shows the measured speed.
 
@@ -22,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
-from ..layers.conv_naive import ConvCache, check_conv_args
-from . import columns as _columns
+from ..layers.conv_naive import ConvCache, conv_arguments
+from . import stacked as _stacked
 from .winograd import WinogradCache, conv_backward_winograd, conv_forward_winograd
 
 #: The algorithms :func:`conv_forward_fast` accepts for ``algorithm=``.
@@ -69,33 +70,11 @@ def choose_conv_algorithm(C: int, HH: int, WW: int, stride: int) -> str:
     return "im2col"
 
 
-class _Chunks:
-    """The stacked layout of one geometry, the chunk size, and the buffers of a chunk."""
-
-    def __init__(self, x_shape, w_shape, stride: int, pad: int, dtype: np.dtype):
-        N, C, H, W = x_shape
-        F, _, HH, WW = w_shape
-        self.layout = _columns.StackedColumns(C, H, W, HH, WW, stride, pad)
-        self.N, self.F, self.dtype = N, F, dtype
-        self.per_chunk = max(
-            1, min(N, _columns.images_per_chunk(self.layout.K * self.layout.M * dtype.itemsize))
-        )
-
-    def __iter__(self):
-        """Slices of the batch, chunk by chunk."""
-        return _columns.chunks(self.N, self.per_chunk)
-
-    def buffer(self, n: int) -> np.ndarray:
-        """A zeroed stacked buffer for chunks of ``n`` images."""
-        return np.zeros(self.layout.buffer_length(n), dtype=self.dtype)
-
-    def matrix(self, rows: int, n: int) -> np.ndarray:
-        """An uninitialized ``(rows, n*M)`` matrix, laid out like the columns of ``n`` images."""
-        return np.empty((rows, n * self.layout.M), dtype=self.dtype)
-
-    def filter_rows(self, w: np.ndarray) -> np.ndarray:
-        """The filters flattened in the columns' row order ``(p, q, c)``: shape (F, HH*WW*C)."""
-        return w.transpose(0, 2, 3, 1).reshape(self.F, self.layout.K).astype(self.dtype, copy=False)
+def _column_cap(column_cap_bytes: Any) -> int:
+    """The cap on one chunk's column matrix: the default, or a positive number of bytes."""
+    if column_cap_bytes is None:
+        return _stacked.DEFAULT_COLUMN_CAP_BYTES
+    return _checks.positive_int("column_cap_bytes", column_cap_bytes)
 
 
 def conv_forward_fast(
@@ -104,6 +83,8 @@ def conv_forward_fast(
     b: np.ndarray,
     conv_param: Mapping[str, Any],
     algorithm: str = "auto",
+    *,
+    column_cap_bytes: int | None = None,
 ) -> tuple[np.ndarray, ConvCache | WinogradCache]:
     r"""Convolutional layer forward pass via im2col and a matrix product, or Winograd.
 
@@ -124,6 +105,12 @@ def conv_forward_fast(
         im2col otherwise). ``"im2col"`` and ``"winograd"`` force one;
         Winograd (F(4x4, 3x3), :func:`~cs231nbook.fast_layers.conv_forward_winograd`)
         needs 3x3 kernels and stride 1.
+    column_cap_bytes : int, optional
+        Upper bound in bytes on the column matrix the im2col path holds at once
+        (default ``cs231nbook.fast_layers.stacked.DEFAULT_COLUMN_CAP_BYTES``,
+        256 MiB); the batch is processed in chunks of whole images under it
+        (one image at a time if a single image exceeds it). Winograd bounds its
+        memory by its own blocks of images.
 
     Returns
     -------
@@ -149,7 +136,7 @@ def conv_forward_fast(
     -----
     With :math:`X_{\mathrm{col}}` the columns of a chunk of images
     (as :func:`~cs231nbook.fast_layers.im2col`, in the faster layout of
-    :class:`~cs231nbook.fast_layers.columns.StackedColumns`, whose rows are
+    :class:`~cs231nbook.fast_layers.stacked.StackedColumns`, whose rows are
     ordered ``(p, q, c)``) and the filters flattened to rows in the same
     order, :math:`W_{\mathrm{row}} = \mathrm{reshape}(w^{(0, 2, 3, 1)}, (F, HH \cdot WW \cdot C))`,
 
@@ -157,21 +144,22 @@ def conv_forward_fast(
 
     one matrix product per chunk, whose ``(F, n, H_out, W_out)`` result is
     transposed into NCHW. A chunk holds whole images whose columns take about
-    ``columns.CHUNK_BYTES``, never more than
-    ``columns.COLUMN_BUFFER_CAP_BYTES`` (unless a
+    ``stacked.CHUNK_BYTES``, never more than ``column_cap_bytes`` (unless a
     single image is larger): memory stays bounded for any batch size.
     In float32, Winograd's F(4x4, 3x3) rounds somewhat more than im2col (the
     chapter *Winograd convolution* measures by how much); in float64 both
     agree with the naive layer to about 1e-12.
     """
-    stride, pad, _, _ = check_conv_args(x, w, b, conv_param)
+    # integer arrays (a bias np.array([0, 128])) become the computation's floating dtype
+    x, w, b, stride, pad, _, _ = conv_arguments(x, w, b, conv_param)
     _checks.choice("algorithm", algorithm, ALGORITHMS)
+    cap = _column_cap(column_cap_bytes)
     if algorithm == "auto":
         algorithm = choose_conv_algorithm(x.shape[1], w.shape[2], w.shape[3], stride)
     if algorithm == "winograd":
         return conv_forward_winograd(x, w, b, conv_param)
     dtype = np.result_type(x, w, b)
-    chunks = _Chunks(x.shape, w.shape, stride, pad, dtype)
+    chunks = _stacked.ChunkPlan(x.shape, w.shape, stride, pad, dtype, cap)
     layout, F = chunks.layout, chunks.F
     w_rows = chunks.filter_rows(w)  # (F, HH*WW*C)
     bias = b.astype(dtype, copy=False).reshape(F, 1)  # (F, 1)
@@ -198,7 +186,7 @@ def conv_forward_fast(
 
 
 def conv_backward_fast(
-    dout: np.ndarray, cache: ConvCache | WinogradCache
+    dout: np.ndarray, cache: ConvCache | WinogradCache, *, column_cap_bytes: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Convolutional layer backward pass via im2col and col2im, or Winograd.
 
@@ -211,6 +199,9 @@ def conv_backward_fast(
         A :class:`~cs231nbook.fast_layers.WinogradCache` runs
         :func:`~cs231nbook.fast_layers.conv_backward_winograd`; a ``ConvCache``
         the im2col backward pass below.
+    column_cap_bytes : int, optional
+        As for :func:`conv_forward_fast`: the bound on the column matrix (and on
+        its gradient) this pass holds at once. It need not match the forward's.
 
     Returns
     -------
@@ -239,7 +230,10 @@ def conv_backward_fast(
     """
     if isinstance(cache, WinogradCache):
         return conv_backward_winograd(dout, cache)
-    x, w, stride, pad = cache
+    x, w, stride, pad = _checks.cache(
+        "cache", cache, ConvCache, "conv_forward_fast", "conv_backward_fast"
+    )
+    cap = _column_cap(column_cap_bytes)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
@@ -247,7 +241,7 @@ def conv_backward_fast(
     _checks.float_array("dout", dout, ndim=4)
     _checks.same_shape("dout", dout, (N, F, H_out, W_out), "the shape of the forward output")
     dtype = np.result_type(x, w, dout)
-    chunks = _Chunks(x.shape, w.shape, stride, pad, dtype)
+    chunks = _stacked.ChunkPlan(x.shape, w.shape, stride, pad, dtype, cap)
     layout = chunks.layout
     w_rows = chunks.filter_rows(w)  # (F, HH*WW*C)
 

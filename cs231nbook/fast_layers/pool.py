@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _checks
 from ..layers.pool_naive import MaxPoolCache, pool_arguments, pool_geometry
-from .columns import window_entry
+from .im2col import window_entry
 
 
 class MaxPoolFastCache(NamedTuple):

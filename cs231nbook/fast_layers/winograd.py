@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import _checks
 from ..layers.conv_naive import check_conv_args
-from . import columns as _columns
+from . import stacked as _stacked
 from .winograd_transforms import TILE_SIZES, transform_matrices
 
 #: Preferred size in bytes of one block's transformed tiles (input and output
@@ -83,7 +83,7 @@ class _Plan:
         self._views: dict = {}  # strided views of the block buffers, made once per buffer
 
     def blocks(self):
-        return _columns.chunks(self.N, self.per_block)
+        return _stacked.chunks(self.N, self.per_block)
 
     def filters(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``U[ab] = (G w G^T)[a, b]`` for every filter and channel, in both orders the

@@ -1,11 +1,4 @@
-"""im2col and col2im: convolution as a matrix product, in pure NumPy.
-
-``im2col`` copies every receptive field of a padded batch into one column of a
-matrix, so that all ``F`` filters meet all windows in one matrix product.
-``col2im`` is its adjoint: it adds every column back onto the pixels it came
-from, summing where windows overlap. The chapter *Fast layers* pictures both on
-a tiny example. :func:`im2col` and :func:`col2im` are the textbook forms;
-:class:`~cs231nbook.fast_layers.columns.StackedColumns` is the layout the fast convolution runs on.
+"""The stacked column layout the fast convolution runs on, and its chunking.
 
 The stacked layout. A chunk of ``n`` images is copied, channel after channel and
 image after image, into one flat zero-padded buffer in which neighbours *share*
@@ -29,7 +22,10 @@ Memory. The column matrix of one image is about ``HH * WW / stride**2`` times
 the image. The fast convolution processes the batch in chunks of whole images
 whose columns take about :data:`CHUNK_BYTES` (small enough to stay in the CPU
 cache between the copy and the matrix product, which is faster than one big
-chunk) and never more than :data:`COLUMN_BUFFER_CAP_BYTES`.
+chunk) and never more than a cap, :data:`DEFAULT_COLUMN_CAP_BYTES` unless the
+caller passes ``column_cap_bytes`` to
+:func:`~cs231nbook.fast_layers.conv_forward_fast` or
+:func:`~cs231nbook.fast_layers.conv_backward_fast`.
 """
 
 from __future__ import annotations
@@ -38,23 +34,32 @@ from collections.abc import Iterator
 
 import numpy as np
 
-#: Hard upper bound in bytes on the column matrix (and on its gradient) that
+from .im2col import window_entry
+
+__all__ = [
+    "CHUNK_BYTES",
+    "DEFAULT_COLUMN_CAP_BYTES",
+    "StackedColumns",
+    "chunks",
+    "images_per_chunk",
+]
+
+#: Default upper bound in bytes on the column matrix (and on its gradient) that
 #: the fast convolution holds at once, 256 MiB, however large the batch. A
-#: single image whose columns alone exceed it is still processed (alone).
-#: Read at every call: change it on this module
-#: (``cs231nbook.fast_layers.columns.COLUMN_BUFFER_CAP_BYTES = ...``).
-COLUMN_BUFFER_CAP_BYTES: int = 256 * 2**20
+#: single image whose columns alone exceed the bound is still processed (alone).
+#: Pass ``column_cap_bytes=`` to the fast convolution for another bound.
+DEFAULT_COLUMN_CAP_BYTES: int = 256 * 2**20
 
 #: Preferred size of one chunk's column matrix in bytes, 2 MiB. Chunks this
 #: small stay in the CPU cache from the copy to the matrix product to col2im,
 #: which measured faster than whole-batch chunks (``benchmarks/bench_layers.py``).
-#: The chunk is the smaller of this and :data:`COLUMN_BUFFER_CAP_BYTES`.
+#: The chunk is the smaller of this and the cap.
 CHUNK_BYTES: int = 2 * 2**20
 
 
-def images_per_chunk(bytes_per_image: int) -> int:
-    """Images per chunk: as many as fit in ``min(CHUNK_BYTES, COLUMN_BUFFER_CAP_BYTES)``, at least 1."""
-    budget = min(CHUNK_BYTES, COLUMN_BUFFER_CAP_BYTES)
+def images_per_chunk(bytes_per_image: int, cap_bytes: int = DEFAULT_COLUMN_CAP_BYTES) -> int:
+    """Images per chunk: as many as fit in ``min(CHUNK_BYTES, cap_bytes)``, at least 1."""
+    budget = min(CHUNK_BYTES, cap_bytes)
     return max(1, budget // max(1, bytes_per_image))
 
 
@@ -221,87 +226,51 @@ class StackedColumns:
         return grid[:, :, : self.H_out, : self.W_out]  # junk dropped
 
 
-def window_entry(a: np.ndarray, p: int, q: int, stride: int, H_out: int, W_out: int) -> np.ndarray:
-    """Entry ``(p, q)`` of every window of an NCHW batch: the view ``a[:, :, i*stride + p, j*stride + q]``
-    over all ``(i, j)``, of shape (N, C, H_out, W_out). No two windows share an entry, so the
-    view may be added to."""
-    return a[
-        :, :, p : p + stride * (H_out - 1) + 1 : stride, q : q + stride * (W_out - 1) + 1 : stride
-    ]
-
-
-def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
-    r"""Copy every ``HH x WW`` window of a padded batch into a column of a matrix.
-
-    The textbook form, for reading and for small examples; the fast
-    convolution runs a faster layout of the same idea
-    (:class:`~cs231nbook.fast_layers.columns.StackedColumns`).
+class ChunkPlan:
+    """The chunk loop of the fast convolution: the stacked layout of one geometry, how many
+    images go into a chunk under the cap, and the buffers of a chunk.
 
     Parameters
     ----------
-    x_pad : ndarray of shape (N, C, H_pad, W_pad)
-        Already zero-padded input.
-    HH, WW : int
-        Window height and width.
-    stride : int
-        Step between neighbouring windows; the windows must tile ``x_pad``
-        exactly (``(H_pad - HH) % stride == 0``, likewise for the width).
+    x_shape : tuple (N, C, H, W)
+    w_shape : tuple (F, C, HH, WW)
+    stride, pad : int
+    dtype : numpy dtype
+        Of the computation.
+    cap_bytes : int
+        Upper bound on one chunk's column matrix (see :func:`images_per_chunk`).
 
-    Returns
-    -------
-    cols : ndarray of shape (C * HH * WW, N * H_out * W_out)
-        Row ``(c, p, q)``, column ``(n, i, j)`` (both in row-major order) holds
-        ``x_pad[n, c, i * stride + p, j * stride + q]``.
-
-    Notes
-    -----
-    A convolution is then one matrix product,
-    ``w.reshape(F, -1) @ cols``, of shape ``(F, N * H_out * W_out)``.
+    Iterating over a plan gives the slices of the batch, chunk by chunk.
     """
-    N, C, H_pad, W_pad = x_pad.shape
-    H_out, W_out = (H_pad - HH) // stride + 1, (W_pad - WW) // stride + 1
-    cols = np.empty((C, HH, WW, N, H_out, W_out), dtype=x_pad.dtype)
-    for p in range(HH):
-        for q in range(WW):
-            entry = window_entry(x_pad, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
-            cols[:, p, q] = entry.transpose(1, 0, 2, 3)  # -> (C, N, H_out, W_out)
-    return cols.reshape(C * HH * WW, N * H_out * W_out)
 
+    def __init__(
+        self,
+        x_shape,
+        w_shape,
+        stride: int,
+        pad: int,
+        dtype: np.dtype,
+        cap_bytes: int = DEFAULT_COLUMN_CAP_BYTES,
+    ) -> None:
+        N, C, H, W = x_shape
+        F, _, HH, WW = w_shape
+        self.layout = StackedColumns(C, H, W, HH, WW, stride, pad)
+        self.N, self.F, self.dtype = N, F, dtype
+        bytes_per_image = self.layout.K * self.layout.M * dtype.itemsize
+        self.per_chunk = max(1, min(N, images_per_chunk(bytes_per_image, cap_bytes)))
 
-def col2im(
-    cols: np.ndarray, x_pad_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int
-) -> np.ndarray:
-    r"""Add every column back onto the window it came from: the adjoint of :func:`im2col`.
+    def __iter__(self):
+        """Slices of the batch, chunk by chunk."""
+        return chunks(self.N, self.per_chunk)
 
-    Parameters
-    ----------
-    cols : ndarray of shape (C * HH * WW, N * H_out * W_out)
-        Typically the gradient of the loss with respect to the columns.
-    x_pad_shape : tuple (N, C, H_pad, W_pad)
-        Shape of the padded input that :func:`im2col` read.
-    HH, WW, stride : int
-        As in :func:`im2col`.
+    def buffer(self, n: int) -> np.ndarray:
+        """A zeroed stacked buffer for chunks of ``n`` images."""
+        return np.zeros(self.layout.buffer_length(n), dtype=self.dtype)
 
-    Returns
-    -------
-    x_pad : ndarray of shape (N, C, H_pad, W_pad), dtype of ``cols``
-        Each pixel holds the sum of the entries of ``cols`` that :func:`im2col`
-        copied from it.
+    def matrix(self, rows: int, n: int) -> np.ndarray:
+        """An uninitialized ``(rows, n*M)`` matrix, laid out like the columns of ``n`` images."""
+        return np.empty((rows, n * self.layout.M), dtype=self.dtype)
 
-    Notes
-    -----
-    .. math:: \tilde x_{n c h v} = \sum_{p, q, i, j\,:\; i s + p = h,\; j s + q = v}
-        \mathrm{cols}_{(c, p, q), (n, i, j)}
-
-    Within one offset ``(p, q)`` the windows never share a pixel, so each
-    offset is one vectorized ``+=``; overlapping windows add up across offsets.
-    """
-    N, C, H_pad, W_pad = x_pad_shape
-    H_out, W_out = (H_pad - HH) // stride + 1, (W_pad - WW) // stride + 1
-    blocks = cols.reshape(C, HH, WW, N, H_out, W_out)  # (C, HH, WW, N, H_out, W_out)
-    x_pad = np.zeros(x_pad_shape, dtype=cols.dtype)
-    for p in range(HH):
-        for q in range(WW):
-            entry = window_entry(x_pad, p, q, stride, H_out, W_out)  # (N, C, H_out, W_out)
-            entry += blocks[:, p, q].transpose(1, 0, 2, 3)  # (C, N, H_out, W_out) -> (N, C, ...)
-    return x_pad
+    def filter_rows(self, w: np.ndarray) -> np.ndarray:
+        """The filters flattened in the columns' row order ``(p, q, c)``: shape (F, HH*WW*C)."""
+        return w.transpose(0, 2, 3, 1).reshape(self.F, self.layout.K).astype(self.dtype, copy=False)
