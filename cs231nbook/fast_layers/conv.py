@@ -62,8 +62,11 @@ def choose_conv_algorithm(C: int, HH: int, WW: int, stride: int) -> str:
     the tiles. The products shrink with ``C`` times ``F``, the data movement
     grows only with ``C + F``, so Winograd wins once there are enough
     channels. On a 3-channel first layer the products are a small part of
-    the pass, and im2col is faster (measured on the benchmark shapes: see the
-    chapter *Winograd convolution*).
+    the pass, and im2col is faster. Measured (forward + backward, float32, one
+    thread, batches of 64, images of 3 to 32 pixels square, 8 to 128 filters;
+    interleaved runs on a busy 2-core machine, so a rough guide): with 3 or 4
+    channels Winograd took 1.1 to 1.4 times im2col's time, with 8 channels 0.9
+    to 1.0 times, with 16 to 64 channels 0.15 to 0.93 times.
     """
     if HH == WW == 3 and stride == 1 and C >= WINOGRAD_MIN_CHANNELS:
         return "winograd"

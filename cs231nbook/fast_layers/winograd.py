@@ -40,11 +40,12 @@ from . import stacked as _stacked
 from .winograd_transforms import TILE_SIZES, transform_matrices
 
 #: Preferred size in bytes of one block's transformed tiles (input and output
-#: together), 2 MiB: 8 images of the (64, 32, 16, 16) x (64, 32, 3, 3) layer.
-#: Blocks this small stay in the CPU cache from the gather to the output
-#: transform; 4 MiB blocks measured about 1.5 times slower. On a busy machine,
-#: where other processes evict the cache, 1 MiB measured about 15% faster.
-BLOCK_BYTES: int = 2 * 2**20
+#: together), 1 MiB: 4 images of the (64, 32, 16, 16) x (64, 32, 3, 3) layer, 8
+#: of the (64, 64, 8, 8) x (128, 64, 3, 3) one. Blocks this small stay in the
+#: CPU cache from the gather to the output transform. Measured on those two
+#: layers (interleaved runs on a shared machine): blocks twice as large took
+#: 1.15 to 1.3 times as long, blocks half as large about the same time.
+BLOCK_BYTES: int = 2**20
 
 
 class WinogradCache(NamedTuple):
