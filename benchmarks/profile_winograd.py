@@ -7,7 +7,7 @@ Run from the repository root::
 
 It runs the library's own ``conv_forward_winograd`` and
 ``conv_backward_winograd`` on one BLAS thread, with a clock around each phase
-(each is a method of ``cs231nbook.fast_layers.winograd._Plan``), grouped into
+(each is a method of ``cs231nbook.fast_layers.winograd.WinogradPlan``), grouped into
 the per-position matrix products, the tile transforms, and the layout passes
 (copies into and out of the canvas and NCHW order). What is left of the pass
 (the filter transform, the loop, the bias sum) is the difference, per pass.
@@ -31,9 +31,13 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from cs231nbook.fast_layers.winograd import _Plan, conv_backward_winograd, conv_forward_winograd
+from cs231nbook.fast_layers.winograd import (
+    WinogradPlan,
+    conv_backward_winograd,
+    conv_forward_winograd,
+)
 
-#: Each clocked method of _Plan and the group it belongs to.
+#: Each clocked method of WinogradPlan and the group it belongs to.
 PHASES = {
     "products": "products",
     "filter_gradient": "products",
@@ -54,7 +58,7 @@ PHASES = {
 @contextlib.contextmanager
 def clocked_phases(spent: dict[str, float]):
     """Within the block, every call of a PHASES method adds its duration to ``spent``."""
-    originals = {name: getattr(_Plan, name) for name in PHASES}
+    originals = {name: getattr(WinogradPlan, name) for name in PHASES}
 
     def clocked(name, method):
         def run(*args, **kwargs):
@@ -66,12 +70,12 @@ def clocked_phases(spent: dict[str, float]):
         return run
 
     for name, method in originals.items():
-        setattr(_Plan, name, clocked(name, method))
+        setattr(WinogradPlan, name, clocked(name, method))
     try:
         yield
     finally:
         for name, method in originals.items():
-            setattr(_Plan, name, method)
+            setattr(WinogradPlan, name, method)
 
 
 def profile(x_shape, w_shape, pad, tile_size, dtype, passes):

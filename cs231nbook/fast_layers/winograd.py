@@ -59,8 +59,13 @@ class WinogradCache(NamedTuple):
     U: np.ndarray  # (alpha*alpha, C, F): G w G^T per filter and channel, working dtype
 
 
-class _Plan:
-    """Geometry, block size and transform matrices of one Winograd convolution."""
+class WinogradPlan:
+    """Geometry, block size and transform matrices of one Winograd convolution.
+
+    Each phase of a pass (gathering tiles, the transforms, the per-position
+    products, the overlap-add) is a method, so that ``benchmarks/profile_winograd.py``
+    can clock them inside the library's own calls. Not needed to use the layer.
+    """
 
     def __init__(self, x_shape, F: int, pad: int, m: int, dtype: np.dtype):
         N, C, H, W = x_shape
@@ -335,7 +340,7 @@ def conv_forward_winograd(
     stride, pad, H_out, W_out = check_conv_args(x, w, b, conv_param)
     m = _check_winograd(w, stride, tile_size)
     dtype = np.result_type(x, w, b)
-    plan = _Plan(x.shape, w.shape[0], pad, m, dtype)
+    plan = WinogradPlan(x.shape, w.shape[0], pad, m, dtype)
     U, _ = plan.filters(w)  # (alpha*alpha, C, F)
     bias = b.astype(dtype, copy=False)  # (F,)
     out = np.empty((x.shape[0], plan.F, H_out, W_out), dtype=dtype)
@@ -399,7 +404,7 @@ def conv_backward_winograd(
     _checks.float_array("dout", dout, ndim=4)
     _checks.same_shape("dout", dout, (N, F, H_out, W_out), "the shape of the forward output")
     dtype = np.result_type(x, w, dout)
-    plan = _Plan(x.shape, F, pad, m, dtype)
+    plan = WinogradPlan(x.shape, F, pad, m, dtype)
     Ut = np.ascontiguousarray(U.transpose(0, 2, 1), dtype=dtype)  # (alpha*alpha, F, C)
     dx = np.empty(x.shape, dtype=x.dtype)
     dU = np.zeros((plan.P, C, F), dtype=dtype)
