@@ -53,8 +53,8 @@ DEFAULT_COLUMN_CAP_BYTES: int = 256 * 2**20
 #: Preferred size of one chunk's column matrix in bytes, 1 MiB. Chunks this
 #: small stay in the CPU cache from the copy to the matrix product to col2im,
 #: which measured faster than whole-batch chunks; on the 3-channel first layer
-#: of the benchmark, 1 MiB chunks took 0.86-0.93 times the time of 2 MiB chunks
-#: in interleaved rounds (float32, 1 thread). The chunk is the smaller of this
+#: of the benchmark, 1 MiB chunks took 0.89 and 0.93 times the time of 2 MiB chunks
+#: (medians of two interleaved runs, float32, 1 thread). The chunk is the smaller of this
 #: and the cap.
 CHUNK_BYTES: int = 2**20
 
