@@ -261,6 +261,155 @@ class ThreeLayerConvNet(ThreeLayerConvNet):
 """,
         "wrong for 'reg 0.5' only",
     ),
+    "conv forward forgets the bias": (
+        "layers.conv_forward_naive",
+        "layers",
+        """
+_given_conv_forward = conv_forward_naive
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    out, cache = _given_conv_forward(x, w, b, conv_param)
+    return out - b[None, :, None, None], cache  # as if "+ b" had been left out
+""",
+        "the bias is not added",
+    ),
+    "softmax dx not divided by N": (
+        "layers.softmax_loss",
+        "layers",
+        """
+def softmax_loss(x, y):
+    n = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
+    dx = np.exp(log_p)
+    dx[np.arange(n), y] -= 1
+    return loss, dx
+""",
+        "times too large",
+    ),
+    "rmsprop without the square root": (
+        "optim.rmsprop",
+        "optim",
+        """
+def rmsprop(w, dw, config=None):
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("cache", np.zeros_like(w))
+    rho = config["decay_rate"]
+    config["cache"] = rho * config["cache"] + (1 - rho) * dw**2
+    next_w = w - config["learning_rate"] * dw / (config["cache"] + config["epsilon"])
+    return next_w, config
+""",
+        "divide by its square root",
+    ),
+    "dropout backward ignores the mask": (
+        "layers.dropout_backward",
+        "layers",
+        """
+def dropout_backward(dout, cache):
+    return dout
+""",
+        "dx is dout",
+    ),
+    "momentum velocity with the opposite sign": (
+        "optim.sgd_momentum",
+        "optim",
+        """
+def sgd_momentum(w, dw, config=None):
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity", np.zeros_like(w))
+    v = config["momentum"] * v + config["learning_rate"] * dw
+    config["velocity"] = v
+    return w - v, config
+""",
+        "opposite sign",
+    ),
+    "batch norm test mode uses the batch": (
+        "layers.batchnorm_forward",
+        "layers",
+        """
+_given_batchnorm_forward = batchnorm_forward
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    if bn_param["mode"] == "test":
+        out, _ = _given_batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "train"})
+        return out, None
+    return _given_batchnorm_forward(x, gamma, beta, bn_param)
+""",
+        "test mode normalizes with the batch's",
+    ),
+    "layer norm backward with batch norm's axes": (
+        "layers.layernorm_backward",
+        "layers",
+        """
+def layernorm_forward(x, gamma, beta, ln_param):
+    eps = ln_param.get("eps", 1e-5)
+    mu = x.mean(axis=1, keepdims=True)
+    std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    xhat = (x - mu) / std
+    return gamma * xhat + beta, (xhat, gamma, std)
+
+
+def layernorm_backward(dout, cache):
+    xhat, gamma, std = cache
+    dxhat = dout * gamma
+    # batch norm's closed form, means over the batch (axis 0) instead of the features
+    dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / std
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+""",
+        "dx wrong in every case",
+    ),
+}
+
+# Correct code written differently from cs231nbook: every check must pass.
+CORRECT_VARIANTS = {
+    # The starter's batch norm starts missing running statistics at zeros (cs231nbook at
+    # zeros and ones): a model built on it must not fail in test mode.
+    "running statistics start at zeros": (
+        "classifiers/fc_net",
+        """
+class FullyConnectedNet(FullyConnectedNet):
+    def __init__(self, hidden_dims, **kwargs):
+        super().__init__(hidden_dims, **kwargs)
+        for layer, bn_param in enumerate(self.bn_params, start=1):
+            if self.normalization == "batchnorm":
+                zeros = np.zeros_like(self.params[f"gamma{layer}"])
+                bn_param["running_mean"], bn_param["running_var"] = zeros, zeros.copy()
+""",
+    ),
+    # softmax through log-sum-exp, svm with an explicit loop: other summation orders
+    "losses computed another way": (
+        "layers",
+        """
+def softmax_loss(x, y):
+    n = x.shape[0]
+    top = x.max(axis=1, keepdims=True)
+    log_p = x - top - np.log(np.exp(x - top).sum(axis=1, keepdims=True))
+    dx = np.exp(log_p)
+    dx[np.arange(n), y] -= 1
+    return -log_p[np.arange(n), y].sum() / n, dx / n
+
+
+def svm_loss(x, y):
+    n = x.shape[0]
+    loss, dx = 0.0, np.zeros_like(x)
+    for i in range(n):
+        for j in range(x.shape[1]):
+            margin = x[i, j] - x[i, y[i]] + 1
+            if j != y[i] and margin > 0:
+                loss += margin
+                dx[i, j] += 1
+                dx[i, y[i]] -= 1
+    return loss / n, dx / n
+""",
+    ),
 }
 
 # Failures of another kind: a crash, a hang, a module that does not import.

@@ -29,14 +29,28 @@ def need(module: ModuleType, name: str):
     return function
 
 
-def _forward_then_backward(o, case, fwd, bwd, args, dout, names, ref_grads, setup, mutable=()):
-    """Check a backward pass: numerical gradient of the student's forward for every array
-    argument, and cs231nbook's gradients when the student's forward matches cs231nbook."""
+def _forward_then_backward(
+    o, case, fwd, bwd, args, dout, names, reference, setup, tol=VALUE_TOL, mutable=()
+):
+    """Check a backward pass on the cache of the student's own forward pass.
+
+    Every gradient is compared with cs231nbook's (``reference(*args)`` returns cs231nbook's
+    ``out`` and gradients), and, when the student's forward pass gives cs231nbook's output,
+    with the numerical gradient of that forward pass too. When the forward pass differs,
+    its numerical gradient is the derivative of another function and is not used: a right
+    backward pass is never failed for a wrong forward pass, and a note says that the
+    forward pass, whose cache the backward pass reads, is to be fixed first.
+    """
     out, cache = unpack(call(o, case, fwd, *args, mutable=mutable), 2, fwd.__name__)
     grads = unpack(call(o, case, bwd, dout, cache), len(names), bwd.__name__)
-    for position, (name, grad) in enumerate(zip(names, grads)):
+    want_out, want_grads = reference(*args)
+    forward_ok = rel_error(out, want_out) <= VALUE_TOL
+    for position, (name, grad, want) in enumerate(zip(names, grads, want_grads)):
         if grad is None:
             raise StudentError(f"{name} is None (not implemented yet?) ({case})")
+        o.compare(case, name, grad, want, tol=tol, setup=setup)
+        if not forward_ok:
+            continue
 
         def f(v, position=position):
             values = list(args)
@@ -46,6 +60,11 @@ def _forward_then_backward(o, case, fwd, bwd, args, dout, names, ref_grads, setu
         numeric = numerical_gradient(f, args[position], dout)
         o.compare(
             case, name, grad, numeric, tol=GRAD_TOL, against="numerical gradient", setup=setup
+        )
+    if not forward_ok:
+        o.note(
+            f"{fwd.__name__} gives a different out (case '{case}'), and this backward pass "
+            f"runs on its cache: fix {fwd.__name__} first"
         )
     return out, grads
 
@@ -86,12 +105,14 @@ def check_affine_backward(module: ModuleType, o: Outcome) -> None:
         x, w, b = _affine_inputs(case, shape, M)
         dout = rng_for(case + "dout").normal(size=(shape[0], M))
         setup = f"x {shape}, w {w.shape}"
+
+        def reference(x, w, b, dout=dout):
+            out, cache = ref.affine_forward(x, w, b)
+            return out, ref.affine_backward(dout, cache)
+
         _, grads = _forward_then_backward(
-            o, case, fwd, bwd, (x, w, b), dout, ("dx", "dw", "db"), None, setup
+            o, case, fwd, bwd, (x, w, b), dout, ("dx", "dw", "db"), reference, setup
         )
-        expected = ref.affine_backward(dout, ref.affine_forward(x, w, b)[1])
-        for name, got, want in zip(("dx", "dw", "db"), grads, expected):
-            o.compare(case, name, got, want, tol=VALUE_TOL, setup=setup)
         if rel_error(grads[2], dout.mean(axis=0)) < 1e-7 and shape[0] > 1:
             o.note("db is the mean of dout over the batch; the bias gradient is the sum")
 
@@ -140,14 +161,27 @@ def _check_loss(module, o, name, reference):
     for case, N, C, scale in LOSS_CASES:
         rng = rng_for(case + name)
         x, y = scale * rng.normal(size=(N, C)), rng.integers(0, C, size=N)
+        o.case(
+            case, batch="a batch of 1" if N == 1 else "a batch", scale=f"scores of size {scale:g}"
+        )
         setup = f"x {x.shape}, scale {scale:g}"
         loss, dx = unpack(call(o, case, loss_fn, x, y), 2, name)
         want_loss, want_dx = reference(x, y)
-        ok = o.compare(case, "loss", loss, want_loss, tol=VALUE_TOL, setup=setup)
-        ok &= o.compare(case, "dx", dx, want_dx, tol=VALUE_TOL, setup=setup)
-        if scale > 1 and not ok and not np.all(np.isfinite(np.asarray(loss, dtype=float))):
+        loss_ok = o.compare(case, "loss", loss, want_loss, tol=VALUE_TOL, setup=setup)
+        dx_ok = o.compare(case, "dx", dx, want_dx, tol=VALUE_TOL, setup=setup)
+        finite = np.all(np.isfinite(np.asarray(loss, dtype=float)))
+        if scale > 1 and not (loss_ok and dx_ok) and not finite:
             o.note("not stable for large scores: subtract each row's maximum before exp")
-        if scale == 1.0 and N > 1:
+        elif scale > 1 and not loss_ok and finite and float(loss) < float(want_loss):
+            o.note(
+                f"for large scores the loss is {float(loss):.4g}, not {float(want_loss):.4g}: "
+                "a log of a probability that rounds to 0 is capped (log(p + 1e-20), a clip); "
+                "take log p = (x - max) - log(sum(exp(x - max))) instead"
+            )
+        if not dx_ok and N > 1 and rel_error(dx, N * want_dx) < 1e-7:
+            o.note(f"dx is N = {N} times too large: the loss is a mean, so divide dx by N")
+        if scale == 1.0 and N > 1 and loss_ok:
+            # the numerical gradient is only the right reference when the loss itself is
 
             def loss_of(v: np.ndarray, y: np.ndarray = y) -> float:
                 return loss_fn(v, y)[0]
@@ -213,7 +247,7 @@ def check_dropout_backward(module: ModuleType, o: Outcome) -> None:
         (dx,) = unpack(call(o, case, bwd, dout, cache), 1, "dropout_backward")
         # out = x * mask / p exactly, so the gradient is dout * out / x
         expected = dout * np.asarray(out, dtype=np.float64) / x if mode == "train" else dout
-        o.compare(
+        ok = o.compare(
             case,
             "dx",
             dx,
@@ -222,6 +256,8 @@ def check_dropout_backward(module: ModuleType, o: Outcome) -> None:
             against="dout * mask / p",
             setup=f"x {x.shape}, p 0.4",
         )
+        if not ok and mode == "train" and rel_error(dx, dout) < 1e-12:
+            o.note("dx is dout: the dropped units get no gradient, dx = dout * mask / p")
 
 
 # --- batch and layer normalization --------------------------------------------------------------
@@ -258,7 +294,9 @@ def check_batchnorm_forward(module: ModuleType, o: Outcome) -> None:
                 call(o, label, fwd, x, gamma, beta, mine, mutable=(3,)), 2, "batchnorm_forward"
             )
             want, _ = ref.batchnorm_forward(x, gamma, beta, theirs)
-            o.compare(label, "out", out, want, tol=VALUE_TOL, setup=f"x {x.shape}")
+            if not o.compare(label, "out", out, want, tol=VALUE_TOL, setup=f"x {x.shape}"):
+                if mode == "test":
+                    _diagnose_bn_test(o, out, x, gamma, beta, _bn_param(D, mode))
             for key in ("running_mean", "running_var"):
                 if not o.compare(
                     label, key, mine.get(key), theirs[key], tol=VALUE_TOL, setup="momentum 0.9"
@@ -279,12 +317,33 @@ def check_batchnorm_forward(module: ModuleType, o: Outcome) -> None:
                         )
 
 
+def _diagnose_bn_test(o, out, x, gamma, beta, param):
+    """Name the classic test-mode mistakes when the output matches one of them."""
+    mean, var, eps = param["running_mean"], param["running_var"], param["eps"]
+    batch, _ = ref.batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": eps})
+    if rel_error(out, batch) < 1e-7:
+        o.note(
+            "test mode normalizes with the batch's mean and variance; it must use "
+            "running_mean and running_var"
+        )
+    elif rel_error(out, gamma * (x - mean) / (np.sqrt(var) + eps) + beta) < 1e-9:
+        o.note(
+            "test mode divides by sqrt(running_var) + eps; batch norm divides by "
+            "sqrt(running_var + eps), as in training (a small difference, large when "
+            "running_var is near 0)"
+        )
+
+
 def _check_bn_backward(module, o, name):
     fwd, bwd = need(module, "batchnorm_forward"), need(module, name)
     for case, _, D in BN_CASES:
         x, gamma, beta, dout = _bn_inputs(case)
-        setup = f"x {x.shape}"
-        out, grads = _forward_then_backward(
+
+        def reference(x, g, b, D=D, dout=dout):
+            out, cache = ref.batchnorm_forward(x, g, b, _bn_param(D, "train"))
+            return out, ref.batchnorm_backward(dout, cache)
+
+        _forward_then_backward(
             o,
             case,
             lambda x, g, b, D=D: fwd(x, g, b, _bn_param(D, "train")),
@@ -292,14 +351,10 @@ def _check_bn_backward(module, o, name):
             (x, gamma, beta),
             dout,
             ("dx", "dgamma", "dbeta"),
-            None,
-            setup,
+            reference,
+            f"x {x.shape}",
+            tol=1e-6,
         )
-        want = ref.batchnorm_backward(
-            dout, ref.batchnorm_forward(x, gamma, beta, _bn_param(D, "train"))[1]
-        )
-        for label, got, expected in zip(("dx", "dgamma", "dbeta"), grads, want):
-            o.compare(case, label, got, expected, tol=1e-6, setup=setup)
 
 
 def check_batchnorm_backward(module: ModuleType, o: Outcome) -> None:
@@ -329,8 +384,12 @@ def check_layernorm_backward(module: ModuleType, o: Outcome) -> None:
     fwd, bwd = need(module, "layernorm_forward"), need(module, "layernorm_backward")
     for case, _, _ in BN_CASES:
         x, gamma, beta, dout = _bn_inputs(case)
-        setup = f"x {x.shape}"
-        _, grads = _forward_then_backward(
+
+        def reference(x, g, b, dout=dout):
+            out, cache = ref.layernorm_forward(x, g, b, {"eps": 1e-5})
+            return out, ref.layernorm_backward(dout, cache)
+
+        _forward_then_backward(
             o,
             case,
             lambda x, g, b: fwd(x, g, b, {"eps": 1e-5}),
@@ -338,9 +397,7 @@ def check_layernorm_backward(module: ModuleType, o: Outcome) -> None:
             (x, gamma, beta),
             dout,
             ("dx", "dgamma", "dbeta"),
-            None,
-            setup,
+            reference,
+            f"x {x.shape}",
+            tol=1e-6,
         )
-        want = ref.layernorm_backward(dout, ref.layernorm_forward(x, gamma, beta, {"eps": 1e-5})[1])
-        for label, got, expected in zip(("dx", "dgamma", "dbeta"), grads, want):
-            o.compare(case, label, got, expected, tol=1e-6, setup=setup)

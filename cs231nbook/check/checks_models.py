@@ -36,6 +36,7 @@ def _compare_model(o, case, student, reference, X, y, setup):
     for key in expected_keys:
         params[key] = rng.normal(scale=0.3, size=np.shape(params[key]))
     reference.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    _same_running_statistics(case, student, reference)
     X_before = X.copy()
     loss, grads = unpack(call(o, case, student.loss, X, y), 2, "loss")
     o.require(case, "X", np.array_equal(X, X_before), "X unchanged by loss()", setup)
@@ -51,6 +52,30 @@ def _compare_model(o, case, student, reference, X, y, setup):
             o.note("only weights are regularized: no L2 on biases, gammas or betas")
     scores = call(o, case + ", test", student.loss, X)
     o.compare(case + ", test", "scores", scores, reference.loss(X), tol=TOL, setup=setup)
+
+
+def _same_running_statistics(case, student, reference) -> None:
+    """Give both batch-norm models the same running statistics before they run.
+
+    Missing statistics start at zeros in the starter and at zeros and ones in cs231nbook,
+    so test-mode scores would differ for a correct student; explicit values, set in the
+    starter's ``bn_params`` of both models, make the comparison fair (and check the
+    running update too). A model without the starter's ``bn_params`` keeps its own.
+    """
+    if getattr(reference, "normalization", None) != "batchnorm":
+        return
+    mine = getattr(student, "bn_params", None)
+    theirs = reference.bn_params
+    if not isinstance(mine, list) or len(mine) != len(theirs):
+        return
+    if not all(isinstance(p, dict) for p in mine):
+        return
+    rng = rng_for(case + "running")
+    for layer, (p_mine, p_theirs) in enumerate(zip(mine, theirs), start=1):
+        D = reference.params[f"gamma{layer}"].shape[0]
+        mean, var = rng.normal(size=D), rng.uniform(0.5, 2, size=D)
+        p_mine["running_mean"], p_theirs["running_mean"] = mean.copy(), mean.copy()
+        p_mine["running_var"], p_theirs["running_var"] = var.copy(), var.copy()
 
 
 FC_CASES: list[tuple[str, dict[str, Any]]] = [
@@ -100,6 +125,8 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
             f"FullyConnectedNet(...) raised {type(error).__name__}: {error} ({case})"
         ) from None
     loss, grads = unpack(call(o, case, student.loss, X, y), 2, "loss")
+    if not isinstance(grads, dict):
+        raise StudentError(f"loss returned {type(grads).__name__} grads, not a dict ({case})")
     again, _ = unpack(call(o, case, student.loss, X, y), 2, "loss")
     o.require(case, "loss", loss == again, "the same loss twice with a seed (fixed masks)", setup)
     for key in sorted(student.params):

@@ -47,6 +47,20 @@ def _adam_late_t(w, dw, config):
     return w - lr * mhat / (np.sqrt(vhat) + config["epsilon"])
 
 
+def _diagnose(o, name, mine, theirs, next_mine, w, dw) -> None:
+    """Name the classic mistakes of momentum and RMSProp when the numbers match one."""
+    if name == "sgd_momentum" and "velocity" in mine:
+        if rel_error(mine["velocity"], -theirs["velocity"]) < 1e-7:
+            o.note(
+                "the velocity has the opposite sign: CS231n's is v = momentum * v - "
+                "learning_rate * dw, and next_w = w + v"
+            )
+    if name == "rmsprop":
+        lr, eps = theirs["learning_rate"], theirs["epsilon"]
+        if rel_error(next_mine, w - lr * dw / (theirs["cache"] + eps)) < 1e-7:
+            o.note("the step divides by the cache itself: divide by its square root")
+
+
 def _check(module: ModuleType, o: Outcome, name: str) -> None:
     rule, reference = need(module, name), getattr(ref, name)
     for case, hyper in CASES[name]:
@@ -111,6 +125,7 @@ def _check(module: ModuleType, o: Outcome, name: str) -> None:
                             "t must be incremented before the bias correction "
                             "(the first step divides by 1 - beta**1)"
                         )
+                _diagnose(o, name, mine, theirs, next_mine, w_ref, dw)
                 break  # later steps start from a different point: the first miss says it
             w_mine, w_ref = np.asarray(next_mine, dtype=np.float64), next_ref
 

@@ -50,13 +50,18 @@ class Outcome:
     """The result of checking one function."""
 
     cases: list[str] = field(default_factory=list)
+    # what sets each case apart, e.g. {"stride": "stride 2", "pad": "pad 1"}, for the hint
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
     mismatches: list[Mismatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # specific diagnoses, e.g. "p is the keep ..."
     worst: float = 0.0
 
-    def case(self, name: str) -> None:
+    def case(self, name: str, **params: str) -> None:
+        """Register a case (in order); ``params`` describe it, e.g. ``stride="stride 2"``."""
         if name not in self.cases:
             self.cases.append(name)
+        if params:
+            self.params[name] = params
 
     def compare(
         self,
@@ -115,12 +120,25 @@ class Outcome:
                     if len(ordered) > 1
                     else ordered[0]
                 )
-                parts.append(f"{output} wrong for {listed} only")
+                parts.append(f"{output} wrong for {listed} only{self._shared(failing)}")
             elif len(self.cases) > 1:
                 parts.append(f"{output} wrong in every case")
             else:
                 parts.append(f"{output} wrong")
         return "; ".join(parts)
+
+    def _shared(self, failing: set[str]) -> str:
+        """What the failing cases have in common and no passing case has, e.g.
+        ``" (the cases with stride 2)"``; empty when nothing sets them apart."""
+        passing = [c for c in self.cases if c not in failing]
+        described = [self.params.get(c, {}) for c in self.cases if c in failing]
+        if not described or not all(described):
+            return ""
+        common = {k: v for k, v in described[0].items() if all(d.get(k) == v for d in described)}
+        apart = [
+            v for k, v in common.items() if all(self.params.get(c, {}).get(k) != v for c in passing)
+        ]
+        return f" (the cases with {' and '.join(apart)})" if apart else ""
 
     def detail(self) -> str:
         """One paragraph: the verdict's evidence."""

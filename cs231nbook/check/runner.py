@@ -100,4 +100,21 @@ def run_checks(
                 verdicts[verdict.key] = verdict
                 if progress is not None:
                     progress(len(verdicts), len(checks), verdict)
+    for check in checks:
+        verdict = verdicts[check.key]
+        if verdict.status != "fail":
+            continue
+        broken = [
+            key
+            for key in check.uses
+            if key in verdicts and verdicts[key].status in ("fail", "error", "timeout")
+        ]
+        if broken:
+            names = " and ".join(", ".join(broken).rsplit(", ", 1))
+            fail = (
+                "fails its own check: fix it"
+                if len(broken) == 1
+                else ("fail their own checks: fix them")
+            )
+            verdict.detail += f". It calls your {names}, which {fail} first."
     return [verdicts[c.key] for c in checks]
