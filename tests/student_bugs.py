@@ -70,7 +70,7 @@ def svm_loss(x, y):
     positive[np.arange(n), y] -= positive.sum(axis=1)
     return loss, positive / n
 """,
-        "loss wrong",
+        "the correct class's own margin (1) is counted",
     ),
     "unbiased running variance": (
         "layers.batchnorm_forward",
@@ -133,7 +133,7 @@ def conv_backward_naive(dout, cache):
     db = dout.sum(axis=(0, 2, 3))
     return dxp[:, :, pad:pad+H, pad:pad+W], dw, db
 """,
-        "dw wrong for 'stride 2, pad 1' and 'batch of 1' only",
+        "dw wrong for 'stride 2, pad 1' and 'batch of 1' only (the cases with stride 2)",
     ),
     "max pool backward overwrites": (
         "layers.max_pool_backward_naive",
@@ -223,7 +223,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     out, cache = batchnorm_forward(x.reshape(-1, C), gamma, beta, bn_param)
     return out.reshape(N, C, H, W), cache
 """,
-        "out wrong",
+        "x.reshape(-1, C) mixes channels",
     ),
     "biases regularized": (
         "classifiers.fc_net.FullyConnectedNet",
@@ -364,7 +364,7 @@ def layernorm_backward(dout, cache):
     dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / std
     return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
 """,
-        "dx wrong in every case",
+        "dx takes its means over the batch (axis 0)",
     ),
 }
 

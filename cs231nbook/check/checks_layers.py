@@ -161,9 +161,7 @@ def _check_loss(module, o, name, reference):
     for case, N, C, scale in LOSS_CASES:
         rng = rng_for(case + name)
         x, y = scale * rng.normal(size=(N, C)), rng.integers(0, C, size=N)
-        o.case(
-            case, batch="a batch of 1" if N == 1 else "a batch", scale=f"scores of size {scale:g}"
-        )
+        o.case(case, batch="N = 1" if N == 1 else "N > 1", scale=f"scores of size {scale:g}")
         setup = f"x {x.shape}, scale {scale:g}"
         loss, dx = unpack(call(o, case, loss_fn, x, y), 2, name)
         want_loss, want_dx = reference(x, y)
@@ -179,7 +177,13 @@ def _check_loss(module, o, name, reference):
                 "take log p = (x - max) - log(sum(exp(x - max))) instead"
             )
         if not dx_ok and N > 1 and rel_error(dx, N * want_dx) < 1e-7:
-            o.note(f"dx is N = {N} times too large: the loss is a mean, so divide dx by N")
+            o.note(
+                "dx is N times too large (N the batch size): the loss is a mean, so divide dx by N"
+            )
+        if name == "svm_loss" and not loss_ok and abs(float(loss) - want_loss - 1) < 1e-9:
+            o.note(
+                "the loss is 1 too large: the correct class's own margin (1) is counted; skip j = y"
+            )
         if scale == 1.0 and N > 1 and loss_ok:
             # the numerical gradient is only the right reference when the loss itself is
 
@@ -389,7 +393,7 @@ def check_layernorm_backward(module: ModuleType, o: Outcome) -> None:
             out, cache = ref.layernorm_forward(x, g, b, {"eps": 1e-5})
             return out, ref.layernorm_backward(dout, cache)
 
-        _forward_then_backward(
+        _, grads = _forward_then_backward(
             o,
             case,
             lambda x, g, b: fwd(x, g, b, {"eps": 1e-5}),
@@ -401,3 +405,12 @@ def check_layernorm_backward(module: ModuleType, o: Outcome) -> None:
             f"x {x.shape}",
             tol=1e-6,
         )
+        mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+        std = np.sqrt(var + 1e-5)
+        xhat, dxhat = (x - mu) / std, dout * gamma
+        across = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / std
+        if rel_error(grads[0], across) < 1e-7:
+            o.note(
+                "dx takes its means over the batch (axis 0), as batch norm's does; layer "
+                "norm's run over each example's features (axis 1)"
+            )

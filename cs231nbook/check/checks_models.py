@@ -30,6 +30,7 @@ def _compare_model(o, case, student, reference, X, y, setup):
         if np.shape(value) != reference.params[key].shape:
             o.require(case, key, False, f"shape {reference.params[key].shape}", setup)
             return
+    o.case(case, reg="reg > 0" if getattr(reference, "reg", 0) else "reg 0")
     # Fresh random values for every parameter (biases included: at their initial zeros a
     # penalty on them, a classic bug, would not show), the same in both models.
     rng = rng_for(case + "params")

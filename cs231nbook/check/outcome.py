@@ -129,10 +129,11 @@ class Outcome:
 
     def _shared(self, failing: set[str]) -> str:
         """What the failing cases have in common and no passing case has, e.g.
-        ``" (the cases with stride 2)"``; empty when nothing sets them apart."""
+        ``" (the cases with stride 2)"``; empty when nothing sets them apart (or for a
+        single case, which its name describes)."""
         passing = [c for c in self.cases if c not in failing]
         described = [self.params.get(c, {}) for c in self.cases if c in failing]
-        if not described or not all(described):
+        if len(described) < 2 or not all(described):
             return ""
         common = {k: v for k, v in described[0].items() if all(d.get(k) == v for d in described)}
         apart = [

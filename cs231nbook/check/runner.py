@@ -116,5 +116,5 @@ def run_checks(
                 if len(broken) == 1
                 else ("fail their own checks: fix them")
             )
-            verdict.detail += f". It calls your {names}, which {fail} first."
+            verdict.detail += f". It probably calls your {names}, which {fail} first."
     return [verdicts[c.key] for c in checks]
