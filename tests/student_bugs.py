@@ -384,17 +384,19 @@ class FullyConnectedNet(FullyConnectedNet):
                 bn_param["running_mean"], bn_param["running_var"] = zeros, zeros.copy()
 """,
     ),
-    # softmax through log-sum-exp, svm with an explicit loop: other summation orders
+    # the usual stable softmax (probabilities first, then their log: it is log p = -inf
+    # only when a probability underflows, which ordinary scores do not make), the hinge
+    # loss with an explicit loop: other summation orders
     "losses computed another way": (
         "layers",
         """
 def softmax_loss(x, y):
     n = x.shape[0]
-    top = x.max(axis=1, keepdims=True)
-    log_p = x - top - np.log(np.exp(x - top).sum(axis=1, keepdims=True))
-    dx = np.exp(log_p)
-    dx[np.arange(n), y] -= 1
-    return -log_p[np.arange(n), y].sum() / n, dx / n
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), y]).sum() / n
+    p[np.arange(n), y] -= 1
+    return loss, p / n
 
 
 def svm_loss(x, y):
@@ -408,6 +410,22 @@ def svm_loss(x, y):
                 dx[i, j] += 1
                 dx[i, y[i]] -= 1
     return loss / n, dx / n
+""",
+    ),
+    # an update rule that changes w in place, as the starter's own sgd does
+    "rmsprop updating w in place": (
+        "optim",
+        """
+def rmsprop(w, dw, config=None):
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("cache", np.zeros_like(w))
+    rho = config["decay_rate"]
+    config["cache"] = rho * config["cache"] + (1 - rho) * dw**2
+    w -= config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"])
+    return w, config
 """,
     ),
 }

@@ -100,6 +100,7 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
             **extra,
         }
         setup = f"hidden_dims [20, 30], {extra}"
+        np.random.seed(0)  # noqa: NPY002  (the starter draws weights from it)
         try:
             student = Model([20, 30], **kwargs)
         except Exception as error:
@@ -111,6 +112,7 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
     # dropout: the masks are the student's own, so judge the gradient by differencing the
     # student's loss (deterministic with a seed, as the notebook's check needs)
     case, setup = "dropout 0.5, seed 123", "hidden_dims [20, 30], dropout_keep_ratio 0.5"
+    np.random.seed(0)  # noqa: NPY002  (a repeatable report)
     try:
         student = Model(
             [20, 30],
@@ -131,16 +133,41 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
     again, _ = unpack(call(o, case, student.loss, X, y), 2, "loss")
     o.require(case, "loss", loss == again, "the same loss twice with a seed (fixed masks)", setup)
     for key in sorted(student.params):
-        numeric = numerical_gradient_scalar(lambda _: student.loss(X, y)[0], student.params[key])
-        o.compare(
+        if grads.get(key) is None:
+            o.require(case, f"grads['{key}']", False, "a gradient for every parameter", setup)
+            continue
+        error = _kink_safe_error(lambda _: student.loss(X, y)[0], student.params[key], grads[key])
+        o.record(
             case,
             f"grads['{key}']",
-            grads.get(key),
-            numeric,
-            tol=1e-5,
-            against="numerical gradient",
+            error,
+            tol=1e-6,
+            against="numerical gradient (norm-relative)",
             setup=setup,
         )
+
+
+def _kink_safe_error(f, x: np.ndarray, analytic: Any) -> float:
+    """How far ``analytic`` is from the centred differences of ``f`` at ``x``, robustly.
+
+    The dropout net's masks are the student's own, so only its own numerical gradient can
+    judge it, and a ReLU kink within the step ``h`` of the point spoils that gradient's
+    element (with random weights, about one run in ten). Each element is compared with the
+    closest of the differences for ``h = 1e-5, 1e-6, 1e-7`` (a kink rarely lies within
+    1e-7), and the error is norm-relative, ``|a - n| / (|a| + |n|)``, so an element that is
+    near 0 by chance does not dominate. A wrong gradient is off by order 1 either way.
+    """
+    analytic = np.asarray(analytic, dtype=np.float64)
+    if analytic.shape != np.shape(x) or not np.all(np.isfinite(analytic)):
+        return 1.0
+    gap, numeric = None, None
+    for h in (1e-5, 1e-6, 1e-7):
+        numeric = numerical_gradient_scalar(f, x, h=h)
+        here = np.abs(analytic - numeric)
+        gap = here if gap is None else np.minimum(gap, here)
+    assert gap is not None and numeric is not None
+    scale = float(np.linalg.norm(analytic) + np.linalg.norm(numeric))
+    return float(np.linalg.norm(gap) / max(scale, 1e-12))
 
 
 CNN_CASES = [("no regularization", 0.0), ("reg 0.5", 0.5)]
@@ -160,6 +187,7 @@ def check_three_layer_conv_net(module: ModuleType, o: Outcome) -> None:
             "weight_scale": 1e-1,
             "dtype": np.float64,
         }
+        np.random.seed(0)  # noqa: NPY002  (a repeatable report)
         try:
             student = Model(**kwargs)
         except Exception as error:

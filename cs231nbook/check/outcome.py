@@ -85,6 +85,13 @@ class Outcome:
             self.notes.append(
                 f"{output} has shape {np.shape(got)}, expected {np.shape(expected)} (case '{case}')"
             )
+        return self.record(case, output, error, tol=tol, against=against, setup=setup)
+
+    def record(
+        self, case: str, output: str, error: float, *, tol: float, against: str, setup: str = ""
+    ) -> bool:
+        """Record an error measured elsewhere; True when within ``tol``."""
+        self.case(case)
         self.worst = max(self.worst, error)
         if error > tol:
             self.mismatches.append(Mismatch(case, output, error, against, setup))
