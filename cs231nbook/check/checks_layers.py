@@ -2,9 +2,10 @@
 
 Each ``check_*`` takes the student's module and an :class:`Outcome`, runs the student's
 function on a few cases and records how it compares with cs231nbook and with the numerical
-gradient. A backward pass is judged against the numerical gradient of the student's own
-forward pass (so a wrong forward does not make a right backward fail) and, where the
-student's forward agrees with cs231nbook, against cs231nbook's gradients too.
+gradient. A backward pass runs on the cache of the student's own forward pass and is
+judged against cs231nbook's gradients; where the student's forward pass agrees with
+cs231nbook's, also against its numerical gradient (where it does not, that gradient is of
+another function, and a note says to fix the forward pass first).
 """
 
 from __future__ import annotations
