@@ -341,6 +341,64 @@ def test_conv_and_pool_calls_of_the_notebook(cs231n):
         assert rel_error(a, c) < 1e-10
 
 
+@pytest.mark.parametrize("pooled", [False, True], ids=["conv_relu", "conv_relu_pool"])
+def test_conv_sandwiches_of_the_notebook_gradient_check(cs231n, pooled):
+    # ConvolutionalNetworks.ipynb imports the sandwiches from cs231n.layer_utils and checks
+    # each gradient with eval_numerical_gradient_array on a lambda of one argument
+    from cs231n.layer_utils import (
+        conv_relu_backward,
+        conv_relu_forward,
+        conv_relu_pool_backward,
+        conv_relu_pool_forward,
+    )
+
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(3, 3, 3, 3)), rng.normal(size=3)
+    conv_param = {"stride": 1, "pad": 1}
+    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+
+    def forward(x, w, b):
+        if pooled:
+            return conv_relu_pool_forward(x, w, b, conv_param, pool_param)
+        return conv_relu_forward(x, w, b, conv_param)
+
+    out, cache = forward(x, w, b)
+    dout = rng.normal(size=out.shape)
+    grads = (conv_relu_pool_backward if pooled else conv_relu_backward)(dout, cache)
+    numeric = (
+        eval_numerical_gradient_array(lambda x: forward(x, w, b)[0], x, dout),
+        eval_numerical_gradient_array(lambda w: forward(x, w, b)[0], w, dout),
+        eval_numerical_gradient_array(lambda b: forward(x, w, b)[0], b, dout),
+    )
+    for analytic, expected in zip(grads, numeric):
+        assert rel_error(analytic, expected) < 1e-6
+
+
+def test_solver_check_accuracy_and_histories_as_the_notebooks_read_them(cs231n, global_state):
+    from cs231n.classifiers.cnn import ThreeLayerConvNet
+    from cs231n.solver import Solver
+
+    np.random.seed(231)
+    model = ThreeLayerConvNet(
+        input_dim=(3, 8, 8), num_filters=3, filter_size=3, hidden_dim=7, dtype=np.float64
+    )
+    rng = np.random.default_rng(6)
+    data = {
+        "X_train": rng.normal(size=(20, 3, 8, 8)),
+        "y_train": rng.integers(0, 10, size=20),
+        "X_val": rng.normal(size=(10, 3, 8, 8)),
+        "y_val": rng.integers(0, 10, size=10),
+    }
+    solver = Solver(model, data, num_epochs=2, batch_size=10, update_rule="adam", verbose=False)
+    solver.train()
+    # as in the starter: accuracies before training and after each epoch
+    assert len(solver.train_acc_history) == len(solver.val_acc_history) == 3
+    assert len(solver.loss_history) == 4
+    accuracy = solver.check_accuracy(data["X_val"], data["y_val"])
+    assert 0.0 <= accuracy <= 1.0
+    assert accuracy == np.mean(np.argmax(model.loss(data["X_val"]), axis=1) == data["y_val"])
+
+
 def test_visualize_grid_tiles_and_rescales(cs231n):
     from cs231n.vis_utils import visualize_grid
 
