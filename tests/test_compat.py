@@ -517,3 +517,29 @@ def test_core_models_do_not_use_the_global_generator():
     after = np.random.get_state()
     assert all(np.array_equal(a, b) for a, b in zip(state[1:2], after[1:2]))
     assert state[2:] == after[2:]
+
+
+def test_run_executes_a_notebook_with_the_alias_and_reports_failing_cells(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
+    from cs231nbook.compat.run import main
+
+    # a cs231n/ folder beside the notebook, as in the assignment: the alias wins over it
+    (tmp_path / "cs231n").mkdir()
+    (tmp_path / "cs231n" / "__init__.py").write_text("raise ImportError('the student copy')\n")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from cs231n.layers import *\nimport cs231n.layers"),
+        nbformat.v4.new_code_cell("print(cs231n.layers.__name__, affine_forward.__module__)"),
+        nbformat.v4.new_code_cell("from google.colab import drive"),
+    ]
+    path = tmp_path / "Tiny.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_text()
+    assert main(["run", str(path), "--timeout", "60"]) == 1  # the Colab cell fails
+    assert path.read_text() == before
+    executed = nbformat.read(tmp_path / "Tiny.cs231nbook.ipynb", as_version=4)
+    assert len(executed.cells) == 3  # the install cell is removed from the copy
+    printed = executed.cells[1].outputs[0]["text"]
+    assert printed.split() == ["cs231nbook.compat.cs231n.layers", "cs231nbook.layers.linear"]
+    assert executed.cells[2].outputs[-1]["output_type"] == "error"
