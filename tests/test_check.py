@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,37 @@ def test_every_chapter_named_in_a_verdict_is_a_heading_of_the_book():
         title, section = parts[0], ": ".join(parts[1:])
         assert title in chapters, (check.key, title)
         assert section in chapters[title], (check.key, section, sorted(chapters[title]))
+
+
+def _workers_running(root: Path) -> list[int]:
+    """Worker processes of the checker that were started on ``root``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"cs231nbook.check.worker" in command and str(root).encode() in command:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_an_interrupted_run_leaves_no_worker_behind(tmp_path):
+    root = write_student(
+        tmp_path, {"optim": "def adam(w, dw, config=None):\n    while True:\n        pass\n"}
+    )
+
+    def interrupt(done, total, verdict):
+        raise KeyboardInterrupt  # as Ctrl-C during the run
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_checks(
+            root.resolve(),
+            timeout=60,
+            keys=["layers.relu_forward", "optim.adam"],
+            progress=interrupt,
+        )
+    assert time.monotonic() - started < 30  # the hanging worker did not run to its timeout
+    assert _workers_running(root.resolve()) == []
