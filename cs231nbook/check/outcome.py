@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Mismatch", "Outcome", "StudentError", "rel_error"]
+__all__ = ["Mismatch", "Outcome", "StudentError", "norm_rel_error", "rel_error"]
 
 
 class StudentError(Exception):
@@ -32,6 +32,20 @@ def rel_error(x: Any, y: Any) -> float:
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         return 1.0
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def norm_rel_error(x: Any, y: Any) -> float:
+    """``|x - y| / (|x| + |y|)`` in the 2-norm: for comparing with a numerical gradient,
+    whose round-off would dominate the element-wise error of an element near 0 by chance.
+    Shapes that differ or NaNs count as 1.0 (fail)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape:
+        return 1.0
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return 1.0
+    scale = float(np.linalg.norm(x) + np.linalg.norm(y))
+    return float(np.linalg.norm(x - y) / scale) if scale > 0 else 0.0
 
 
 @dataclass
