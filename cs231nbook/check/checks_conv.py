@@ -151,7 +151,8 @@ def check_max_pool_backward_naive(module: ModuleType, o: Outcome) -> None:
         if len(o.mismatches) > failures and stride < max(ph, pw):
             o.note(
                 "overlapping windows: an input that is the max of several windows must "
-                "collect (add) the gradient of each, not keep the last one"
+                "collect (add) the gradient of each, with +=; assigning with = lets a later "
+                "window overwrite what an earlier one gave"
             )
 
 
