@@ -292,6 +292,22 @@ def test_batchnorm_running_statistics_start_at_zeros(cs231n):
     np.testing.assert_allclose(bn_param["running_var"], (1 - momentum) * x.var(axis=0))
 
 
+def test_batchnorm_net_running_statistics_start_at_zeros_too(cs231n, global_state):
+    # after one training call, test mode normalizes with 0.1 * the batch's statistics,
+    # as the starter's net does (cs231nbook's own starts the variance at ones)
+    from cs231n.classifiers.fc_net import FullyConnectedNet
+
+    np.random.seed(231)
+    model = FullyConnectedNet(
+        [6], input_dim=5, num_classes=3, normalization="batchnorm", dtype=np.float64
+    )
+    X = np.random.default_rng(1).normal(size=(8, 5))
+    model.loss(X, np.zeros(8, dtype=int))
+    h = X @ model.params["W1"] + model.params["b1"]
+    np.testing.assert_allclose(model.bn_params[0]["running_mean"], 0.1 * h.mean(axis=0))
+    np.testing.assert_allclose(model.bn_params[0]["running_var"], 0.1 * h.var(axis=0))
+
+
 def test_batchnorm_backward_and_alt_agree_through_the_alias(cs231n):
     from cs231n.layers import batchnorm_backward, batchnorm_backward_alt, batchnorm_forward
 
