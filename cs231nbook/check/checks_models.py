@@ -136,11 +136,11 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
         if grads.get(key) is None:
             o.require(case, f"grads['{key}']", False, "a gradient for every parameter", setup)
             continue
-        error = _kink_safe_error(lambda _: student.loss(X, y)[0], student.params[key], grads[key])
+        off = _kink_safe_error(lambda _: student.loss(X, y)[0], student.params[key], grads[key])
         o.record(
             case,
             f"grads['{key}']",
-            error,
+            off,
             tol=1e-6,
             against="numerical gradient (norm-relative)",
             setup=setup,
