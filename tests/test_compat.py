@@ -357,6 +357,20 @@ def test_conv_and_pool_calls_of_the_notebook(cs231n):
         assert rel_error(a, c) < 1e-10
 
 
+def test_pool_naive_and_fast_agree_as_the_notebook_compares_them(cs231n):
+    from cs231n.fast_layers import max_pool_backward_fast, max_pool_forward_fast
+    from cs231n.layers import max_pool_backward_naive, max_pool_forward_naive
+
+    x = np.random.default_rng(8).normal(size=(3, 2, 8, 8))
+    pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    out, cache = max_pool_forward_naive(x, pool_param)
+    out_fast, cache_fast = max_pool_forward_fast(x, pool_param)
+    assert rel_error(out, out_fast) == 0.0
+    dout = np.random.default_rng(9).normal(size=out.shape)
+    dx = max_pool_backward_naive(dout, cache)
+    assert rel_error(dx, max_pool_backward_fast(dout, cache_fast)) < 1e-12
+
+
 @pytest.mark.parametrize("pooled", [False, True], ids=["conv_relu", "conv_relu_pool"])
 def test_conv_sandwiches_of_the_notebook_gradient_check(cs231n, pooled):
     # ConvolutionalNetworks.ipynb imports the sandwiches from cs231n.layer_utils and checks
