@@ -10,7 +10,9 @@ another function, and a note says to fix the forward pass first).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +33,18 @@ def need(module: ModuleType, name: str):
 
 
 def _forward_then_backward(
-    o, case, fwd, bwd, args, dout, names, reference, setup, tol=VALUE_TOL, mutable=()
-):
+    o: Outcome,
+    case: str,
+    fwd: Callable[..., Any],
+    bwd: Callable[..., Any],
+    args: tuple[np.ndarray, ...],
+    dout: np.ndarray,
+    names: tuple[str, ...],
+    reference: Callable[..., tuple[np.ndarray, tuple]],
+    setup: str,
+    tol: float = VALUE_TOL,
+    mutable: tuple[int, ...] = (),
+) -> tuple[Any, tuple]:
     """Check a backward pass on the cache of the student's own forward pass.
 
     Every gradient is compared with cs231nbook's (``reference(*args)`` returns cs231nbook's
@@ -166,7 +178,7 @@ def check_relu_backward(module: ModuleType, o: Outcome) -> None:
 LOSS_CASES = [("N=5, C=4", 5, 4, 0.0), ("batch of 1", 1, 3, 0.0), ("large scores", 4, 5, 1e3)]
 
 
-def _check_loss(module, o, name, reference):
+def _check_loss(module: ModuleType, o: Outcome, name: str, reference: Callable[..., tuple]) -> None:
     loss_fn = need(module, name)
     for case, N, C, size in LOSS_CASES:
         rng = rng_for(case + name)
@@ -333,7 +345,9 @@ def check_batchnorm_forward(module: ModuleType, o: Outcome) -> None:
                         )
 
 
-def _diagnose_bn_test(o, out, x, gamma, beta, param):
+def _diagnose_bn_test(
+    o: Outcome, out: Any, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, param: dict
+) -> None:
     """Name the classic test-mode mistakes when the output matches one of them."""
     mean, var, eps = param["running_mean"], param["running_var"], param["eps"]
     batch, _ = ref.batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": eps})
@@ -350,7 +364,7 @@ def _diagnose_bn_test(o, out, x, gamma, beta, param):
         )
 
 
-def _check_bn_backward(module, o, name):
+def _check_bn_backward(module: ModuleType, o: Outcome, name: str) -> None:
     fwd, bwd = need(module, "batchnorm_forward"), need(module, name)
     for case, _, D in BN_CASES:
         x, gamma, beta, dout = _bn_inputs(case)

@@ -3,6 +3,7 @@ loss and every gradient compared; dropout judged by the student's own numerical 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -55,7 +56,7 @@ def _compare_model(o, case, student, reference, X, y, setup):
     o.compare(case + ", test", "scores", scores, reference.loss(X), tol=TOL, setup=setup)
 
 
-def _same_running_statistics(case, student, reference) -> None:
+def _same_running_statistics(case: str, student: Any, reference: Any) -> None:
     """Give both batch-norm models the same running statistics before they run.
 
     Missing statistics start at zeros in the starter and at zeros and ones in cs231nbook,
@@ -147,7 +148,7 @@ def check_fully_connected_net(module: ModuleType, o: Outcome) -> None:
         )
 
 
-def _kink_safe_error(f, x: np.ndarray, analytic: Any) -> float:
+def _kink_safe_error(f: Callable[[np.ndarray], float], x: np.ndarray, analytic: Any) -> float:
     """How far ``analytic`` is from the centred differences of ``f`` at ``x``, robustly.
 
     The dropout net's masks are the student's own, so only its own numerical gradient can

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,9 @@ def _adam_late_t(w, dw, config):
     return w - lr * mhat / (np.sqrt(vhat) + config["epsilon"])
 
 
-def _diagnose(o, name, mine, theirs, next_mine, w, dw) -> None:
+def _diagnose(
+    o: Outcome, name: str, mine: dict, theirs: dict, next_mine: Any, w: np.ndarray, dw: np.ndarray
+) -> None:
     """Name the classic mistakes of momentum and RMSProp when the numbers match one."""
     if name == "sgd_momentum" and "velocity" in mine:
         if rel_error(mine["velocity"], -theirs["velocity"]) < 1e-7:
