@@ -70,7 +70,7 @@ def svm_loss(x, y):
     positive[np.arange(n), y] -= positive.sum(axis=1)
     return loss, positive / n
 """,
-        "loss wrong",
+        "the correct class's own margin (1) is counted",
     ),
     "unbiased running variance": (
         "layers.batchnorm_forward",
@@ -133,7 +133,7 @@ def conv_backward_naive(dout, cache):
     db = dout.sum(axis=(0, 2, 3))
     return dxp[:, :, pad:pad+H, pad:pad+W], dw, db
 """,
-        "dw wrong for 'stride 2, pad 1' and 'batch of 1' only",
+        "dw wrong for 'stride 2, pad 1' and 'batch of 1' only (the cases with stride 2)",
     ),
     "max pool backward overwrites": (
         "layers.max_pool_backward_naive",
@@ -223,7 +223,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     out, cache = batchnorm_forward(x.reshape(-1, C), gamma, beta, bn_param)
     return out.reshape(N, C, H, W), cache
 """,
-        "out wrong",
+        "x.reshape(-1, C) mixes channels",
     ),
     "biases regularized": (
         "classifiers.fc_net.FullyConnectedNet",
@@ -260,6 +260,173 @@ class ThreeLayerConvNet(ThreeLayerConvNet):
         return loss, grads
 """,
         "wrong for 'reg 0.5' only",
+    ),
+    "conv forward forgets the bias": (
+        "layers.conv_forward_naive",
+        "layers",
+        """
+_given_conv_forward = conv_forward_naive
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    out, cache = _given_conv_forward(x, w, b, conv_param)
+    return out - b[None, :, None, None], cache  # as if "+ b" had been left out
+""",
+        "the bias is not added",
+    ),
+    "softmax dx not divided by N": (
+        "layers.softmax_loss",
+        "layers",
+        """
+def softmax_loss(x, y):
+    n = x.shape[0]
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), y].mean()
+    dx = np.exp(log_p)
+    dx[np.arange(n), y] -= 1
+    return loss, dx
+""",
+        "times too large",
+    ),
+    "rmsprop without the square root": (
+        "optim.rmsprop",
+        "optim",
+        """
+def rmsprop(w, dw, config=None):
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("cache", np.zeros_like(w))
+    rho = config["decay_rate"]
+    config["cache"] = rho * config["cache"] + (1 - rho) * dw**2
+    next_w = w - config["learning_rate"] * dw / (config["cache"] + config["epsilon"])
+    return next_w, config
+""",
+        "divide by its square root",
+    ),
+    "dropout backward ignores the mask": (
+        "layers.dropout_backward",
+        "layers",
+        """
+def dropout_backward(dout, cache):
+    return dout
+""",
+        "dx is dout",
+    ),
+    "momentum velocity with the opposite sign": (
+        "optim.sgd_momentum",
+        "optim",
+        """
+def sgd_momentum(w, dw, config=None):
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.get("velocity", np.zeros_like(w))
+    v = config["momentum"] * v + config["learning_rate"] * dw
+    config["velocity"] = v
+    return w - v, config
+""",
+        "opposite sign",
+    ),
+    "batch norm test mode uses the batch": (
+        "layers.batchnorm_forward",
+        "layers",
+        """
+_given_batchnorm_forward = batchnorm_forward
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    if bn_param["mode"] == "test":
+        out, _ = _given_batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "train"})
+        return out, None
+    return _given_batchnorm_forward(x, gamma, beta, bn_param)
+""",
+        "test mode normalizes with the batch's",
+    ),
+    "layer norm backward with batch norm's axes": (
+        "layers.layernorm_backward",
+        "layers",
+        """
+def layernorm_forward(x, gamma, beta, ln_param):
+    eps = ln_param.get("eps", 1e-5)
+    mu = x.mean(axis=1, keepdims=True)
+    std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    xhat = (x - mu) / std
+    return gamma * xhat + beta, (xhat, gamma, std)
+
+
+def layernorm_backward(dout, cache):
+    xhat, gamma, std = cache
+    dxhat = dout * gamma
+    # batch norm's closed form, means over the batch (axis 0) instead of the features
+    dx = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / std
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+""",
+        "dx takes its means over the batch (axis 0)",
+    ),
+}
+
+# Correct code written differently from cs231nbook: every check must pass.
+CORRECT_VARIANTS = {
+    # The starter's batch norm starts missing running statistics at zeros (cs231nbook at
+    # zeros and ones): a model built on it must not fail in test mode.
+    "running statistics start at zeros": (
+        "classifiers/fc_net",
+        """
+class FullyConnectedNet(FullyConnectedNet):
+    def __init__(self, hidden_dims, **kwargs):
+        super().__init__(hidden_dims, **kwargs)
+        for layer, bn_param in enumerate(self.bn_params, start=1):
+            if self.normalization == "batchnorm":
+                zeros = np.zeros_like(self.params[f"gamma{layer}"])
+                bn_param["running_mean"], bn_param["running_var"] = zeros, zeros.copy()
+""",
+    ),
+    # the usual stable softmax (probabilities first, then their log: it is log p = -inf
+    # only when a probability underflows, which ordinary scores do not make), the hinge
+    # loss with an explicit loop: other summation orders
+    "losses computed another way": (
+        "layers",
+        """
+def softmax_loss(x, y):
+    n = x.shape[0]
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), y]).sum() / n
+    p[np.arange(n), y] -= 1
+    return loss, p / n
+
+
+def svm_loss(x, y):
+    n = x.shape[0]
+    loss, dx = 0.0, np.zeros_like(x)
+    for i in range(n):
+        for j in range(x.shape[1]):
+            margin = x[i, j] - x[i, y[i]] + 1
+            if j != y[i] and margin > 0:
+                loss += margin
+                dx[i, j] += 1
+                dx[i, y[i]] -= 1
+    return loss / n, dx / n
+""",
+    ),
+    # an update rule that changes w in place, as the starter's own sgd does
+    "rmsprop updating w in place": (
+        "optim",
+        """
+def rmsprop(w, dw, config=None):
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    config.setdefault("cache", np.zeros_like(w))
+    rho = config["decay_rate"]
+    config["cache"] = rho * config["cache"] + (1 - rho) * dw**2
+    w -= config["learning_rate"] * dw / (np.sqrt(config["cache"]) + config["epsilon"])
+    return w, config
+""",
     ),
 }
 

@@ -2,24 +2,27 @@
 
 Each ``check_*`` takes the student's module and an :class:`Outcome`, runs the student's
 function on a few cases and records how it compares with cs231nbook and with the numerical
-gradient. A backward pass is judged against the numerical gradient of the student's own
-forward pass (so a wrong forward does not make a right backward fail) and, where the
-student's forward agrees with cs231nbook, against cs231nbook's gradients too.
+gradient. A backward pass runs on the cache of the student's own forward pass and is
+judged against cs231nbook's gradients; where the student's forward pass agrees with
+cs231nbook's, also against its numerical gradient (where it does not, that gradient is of
+another function, and a note says to fix the forward pass first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 from cs231nbook import layers as ref
 
 from .harness import call, numerical_gradient, rng_for, unpack
-from .outcome import Outcome, StudentError, rel_error
+from .outcome import Outcome, StudentError, norm_rel_error, rel_error
 
 VALUE_TOL = 1e-7  # float64 against cs231nbook: only summation order differs
-GRAD_TOL = 1e-6  # against a centred difference with h = 1e-5
+GRAD_TOL = 1e-6  # norm-relative, against a centred difference with h = 1e-5
 
 
 def need(module: ModuleType, name: str):
@@ -29,14 +32,38 @@ def need(module: ModuleType, name: str):
     return function
 
 
-def _forward_then_backward(o, case, fwd, bwd, args, dout, names, ref_grads, setup, mutable=()):
-    """Check a backward pass: numerical gradient of the student's forward for every array
-    argument, and cs231nbook's gradients when the student's forward matches cs231nbook."""
+def _forward_then_backward(
+    o: Outcome,
+    case: str,
+    fwd: Callable[..., Any],
+    bwd: Callable[..., Any],
+    args: tuple[np.ndarray, ...],
+    dout: np.ndarray,
+    names: tuple[str, ...],
+    reference: Callable[..., tuple[np.ndarray, tuple]],
+    setup: str,
+    tol: float = VALUE_TOL,
+    mutable: tuple[int, ...] = (),
+) -> tuple[Any, tuple]:
+    """Check a backward pass on the cache of the student's own forward pass.
+
+    Every gradient is compared with cs231nbook's (``reference(*args)`` returns cs231nbook's
+    ``out`` and gradients), and, when the student's forward pass gives cs231nbook's output,
+    with the numerical gradient of that forward pass too. When the forward pass differs,
+    its numerical gradient is the derivative of another function and is not used: a right
+    backward pass is never failed for a wrong forward pass, and a note says that the
+    forward pass, whose cache the backward pass reads, is to be fixed first.
+    """
     out, cache = unpack(call(o, case, fwd, *args, mutable=mutable), 2, fwd.__name__)
     grads = unpack(call(o, case, bwd, dout, cache), len(names), bwd.__name__)
-    for position, (name, grad) in enumerate(zip(names, grads)):
+    want_out, want_grads = reference(*args)
+    forward_ok = rel_error(out, want_out) <= VALUE_TOL
+    for position, (name, grad, want) in enumerate(zip(names, grads, want_grads)):
         if grad is None:
             raise StudentError(f"{name} is None (not implemented yet?) ({case})")
+        o.compare(case, name, grad, want, tol=tol, setup=setup)
+        if not forward_ok:
+            continue
 
         def f(v, position=position):
             values = list(args)
@@ -44,8 +71,18 @@ def _forward_then_backward(o, case, fwd, bwd, args, dout, names, ref_grads, setu
             return unpack(fwd(*values), 2, fwd.__name__)[0]
 
         numeric = numerical_gradient(f, args[position], dout)
-        o.compare(
-            case, name, grad, numeric, tol=GRAD_TOL, against="numerical gradient", setup=setup
+        o.record(
+            case,
+            name,
+            norm_rel_error(grad, numeric),
+            tol=GRAD_TOL,
+            against="numerical gradient (norm-relative)",
+            setup=setup,
+        )
+    if not forward_ok:
+        o.note(
+            f"{fwd.__name__} gives a different out (case '{case}'), and this backward pass "
+            f"runs on its cache: fix {fwd.__name__} first"
         )
     return out, grads
 
@@ -86,12 +123,14 @@ def check_affine_backward(module: ModuleType, o: Outcome) -> None:
         x, w, b = _affine_inputs(case, shape, M)
         dout = rng_for(case + "dout").normal(size=(shape[0], M))
         setup = f"x {shape}, w {w.shape}"
+
+        def reference(x, w, b, dout=dout):
+            out, cache = ref.affine_forward(x, w, b)
+            return out, ref.affine_backward(dout, cache)
+
         _, grads = _forward_then_backward(
-            o, case, fwd, bwd, (x, w, b), dout, ("dx", "dw", "db"), None, setup
+            o, case, fwd, bwd, (x, w, b), dout, ("dx", "dw", "db"), reference, setup
         )
-        expected = ref.affine_backward(dout, ref.affine_forward(x, w, b)[1])
-        for name, got, want in zip(("dx", "dw", "db"), grads, expected):
-            o.compare(case, name, got, want, tol=VALUE_TOL, setup=setup)
         if rel_error(grads[2], dout.mean(axis=0)) < 1e-7 and shape[0] > 1:
             o.note("db is the mean of dout over the batch; the bias gradient is the sum")
 
@@ -132,29 +171,52 @@ def check_relu_backward(module: ModuleType, o: Outcome) -> None:
 
 # --- losses -----------------------------------------------------------------------------------
 
-LOSS_CASES = [("N=5, C=4", 5, 4, 1.0), ("batch of 1", 1, 3, 1.0), ("large scores", 4, 5, 1e3)]
+# name, N, C, size of the scores: rows of ordinary scores shifted by +-size, so exp
+# overflows (or underflows to 0/0) unless each row's maximum is subtracted first. The
+# spread within a row stays ordinary: a probability that underflows to 0 after the shift
+# would make log p = -inf even in the usual, correct, implementation.
+LOSS_CASES = [("N=5, C=4", 5, 4, 0.0), ("batch of 1", 1, 3, 0.0), ("large scores", 4, 5, 1e3)]
 
 
-def _check_loss(module, o, name, reference):
+def _check_loss(module: ModuleType, o: Outcome, name: str, reference: Callable[..., tuple]) -> None:
     loss_fn = need(module, name)
-    for case, N, C, scale in LOSS_CASES:
+    for case, N, C, size in LOSS_CASES:
         rng = rng_for(case + name)
-        x, y = scale * rng.normal(size=(N, C)), rng.integers(0, C, size=N)
-        setup = f"x {x.shape}, scale {scale:g}"
+        shift = size * np.where(np.arange(N) % 2 == 0, 1.0, -1.0)[:, None]
+        x, y = shift + rng.normal(size=(N, C)), rng.integers(0, C, size=N)
+        o.case(case, batch="N = 1" if N == 1 else "N > 1", size=f"scores of size {size:g}")
+        setup = f"x {x.shape}" + (f", rows shifted by +-{size:g}" if size else "")
         loss, dx = unpack(call(o, case, loss_fn, x, y), 2, name)
         want_loss, want_dx = reference(x, y)
-        ok = o.compare(case, "loss", loss, want_loss, tol=VALUE_TOL, setup=setup)
-        ok &= o.compare(case, "dx", dx, want_dx, tol=VALUE_TOL, setup=setup)
-        if scale > 1 and not ok and not np.all(np.isfinite(np.asarray(loss, dtype=float))):
+        loss_ok = o.compare(case, "loss", loss, want_loss, tol=VALUE_TOL, setup=setup)
+        dx_ok = o.compare(case, "dx", dx, want_dx, tol=VALUE_TOL, setup=setup)
+        finite = np.all(np.isfinite(np.asarray(loss, dtype=float))) and np.all(
+            np.isfinite(np.asarray(dx, dtype=float))
+        )
+        if size and not (loss_ok and dx_ok) and not finite:
             o.note("not stable for large scores: subtract each row's maximum before exp")
-        if scale == 1.0 and N > 1:
+        if not dx_ok and N > 1 and rel_error(dx, N * want_dx) < 1e-7:
+            o.note(
+                "dx is N times too large (N the batch size): the loss is a mean, so divide dx by N"
+            )
+        if name == "svm_loss" and not loss_ok and abs(float(loss) - want_loss - 1) < 1e-9:
+            o.note(
+                "the loss is 1 too large: the correct class's own margin (1) is counted; skip j = y"
+            )
+        if not size and N > 1 and loss_ok:
+            # the numerical gradient is only the right reference when the loss itself is
 
             def loss_of(v: np.ndarray, y: np.ndarray = y) -> float:
                 return loss_fn(v, y)[0]
 
             numeric = numerical_gradient(loss_of, x.copy(), np.array(1.0))
-            o.compare(
-                case, "dx", dx, numeric, tol=GRAD_TOL, against="numerical gradient", setup=setup
+            o.record(
+                case,
+                "dx",
+                norm_rel_error(dx, numeric),
+                tol=GRAD_TOL,
+                against="numerical gradient (norm-relative)",
+                setup=setup,
             )
 
 
@@ -213,7 +275,7 @@ def check_dropout_backward(module: ModuleType, o: Outcome) -> None:
         (dx,) = unpack(call(o, case, bwd, dout, cache), 1, "dropout_backward")
         # out = x * mask / p exactly, so the gradient is dout * out / x
         expected = dout * np.asarray(out, dtype=np.float64) / x if mode == "train" else dout
-        o.compare(
+        ok = o.compare(
             case,
             "dx",
             dx,
@@ -222,6 +284,8 @@ def check_dropout_backward(module: ModuleType, o: Outcome) -> None:
             against="dout * mask / p",
             setup=f"x {x.shape}, p 0.4",
         )
+        if not ok and mode == "train" and rel_error(dx, dout) < 1e-12:
+            o.note("dx is dout: the dropped units get no gradient, dx = dout * mask / p")
 
 
 # --- batch and layer normalization --------------------------------------------------------------
@@ -258,7 +322,9 @@ def check_batchnorm_forward(module: ModuleType, o: Outcome) -> None:
                 call(o, label, fwd, x, gamma, beta, mine, mutable=(3,)), 2, "batchnorm_forward"
             )
             want, _ = ref.batchnorm_forward(x, gamma, beta, theirs)
-            o.compare(label, "out", out, want, tol=VALUE_TOL, setup=f"x {x.shape}")
+            if not o.compare(label, "out", out, want, tol=VALUE_TOL, setup=f"x {x.shape}"):
+                if mode == "test":
+                    _diagnose_bn_test(o, out, x, gamma, beta, _bn_param(D, mode))
             for key in ("running_mean", "running_var"):
                 if not o.compare(
                     label, key, mine.get(key), theirs[key], tol=VALUE_TOL, setup="momentum 0.9"
@@ -279,12 +345,35 @@ def check_batchnorm_forward(module: ModuleType, o: Outcome) -> None:
                         )
 
 
-def _check_bn_backward(module, o, name):
+def _diagnose_bn_test(
+    o: Outcome, out: Any, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, param: dict
+) -> None:
+    """Name the classic test-mode mistakes when the output matches one of them."""
+    mean, var, eps = param["running_mean"], param["running_var"], param["eps"]
+    batch, _ = ref.batchnorm_forward(x, gamma, beta, {"mode": "train", "eps": eps})
+    if rel_error(out, batch) < 1e-7:
+        o.note(
+            "test mode normalizes with the batch's mean and variance; it must use "
+            "running_mean and running_var"
+        )
+    elif rel_error(out, gamma * (x - mean) / (np.sqrt(var) + eps) + beta) < 1e-9:
+        o.note(
+            "test mode divides by sqrt(running_var) + eps; batch norm divides by "
+            "sqrt(running_var + eps), as in training (a small difference, large when "
+            "running_var is near 0)"
+        )
+
+
+def _check_bn_backward(module: ModuleType, o: Outcome, name: str) -> None:
     fwd, bwd = need(module, "batchnorm_forward"), need(module, name)
     for case, _, D in BN_CASES:
         x, gamma, beta, dout = _bn_inputs(case)
-        setup = f"x {x.shape}"
-        out, grads = _forward_then_backward(
+
+        def reference(x, g, b, D=D, dout=dout):
+            out, cache = ref.batchnorm_forward(x, g, b, _bn_param(D, "train"))
+            return out, ref.batchnorm_backward(dout, cache)
+
+        _forward_then_backward(
             o,
             case,
             lambda x, g, b, D=D: fwd(x, g, b, _bn_param(D, "train")),
@@ -292,14 +381,10 @@ def _check_bn_backward(module, o, name):
             (x, gamma, beta),
             dout,
             ("dx", "dgamma", "dbeta"),
-            None,
-            setup,
+            reference,
+            f"x {x.shape}",
+            tol=1e-6,
         )
-        want = ref.batchnorm_backward(
-            dout, ref.batchnorm_forward(x, gamma, beta, _bn_param(D, "train"))[1]
-        )
-        for label, got, expected in zip(("dx", "dgamma", "dbeta"), grads, want):
-            o.compare(case, label, got, expected, tol=1e-6, setup=setup)
 
 
 def check_batchnorm_backward(module: ModuleType, o: Outcome) -> None:
@@ -329,7 +414,11 @@ def check_layernorm_backward(module: ModuleType, o: Outcome) -> None:
     fwd, bwd = need(module, "layernorm_forward"), need(module, "layernorm_backward")
     for case, _, _ in BN_CASES:
         x, gamma, beta, dout = _bn_inputs(case)
-        setup = f"x {x.shape}"
+
+        def reference(x, g, b, dout=dout):
+            out, cache = ref.layernorm_forward(x, g, b, {"eps": 1e-5})
+            return out, ref.layernorm_backward(dout, cache)
+
         _, grads = _forward_then_backward(
             o,
             case,
@@ -338,9 +427,16 @@ def check_layernorm_backward(module: ModuleType, o: Outcome) -> None:
             (x, gamma, beta),
             dout,
             ("dx", "dgamma", "dbeta"),
-            None,
-            setup,
+            reference,
+            f"x {x.shape}",
+            tol=1e-6,
         )
-        want = ref.layernorm_backward(dout, ref.layernorm_forward(x, gamma, beta, {"eps": 1e-5})[1])
-        for label, got, expected in zip(("dx", "dgamma", "dbeta"), grads, want):
-            o.compare(case, label, got, expected, tol=1e-6, setup=setup)
+        mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+        std = np.sqrt(var + 1e-5)
+        xhat, dxhat = (x - mu) / std, dout * gamma
+        across = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / std
+        if rel_error(grads[0], across) < 1e-7:
+            o.note(
+                "dx takes its means over the batch (axis 0), as batch norm's does; layer "
+                "norm's run over each example's features (axis 1)"
+            )

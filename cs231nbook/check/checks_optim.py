@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,22 @@ def _adam_late_t(w, dw, config):
     return w - lr * mhat / (np.sqrt(vhat) + config["epsilon"])
 
 
+def _diagnose(
+    o: Outcome, name: str, mine: dict, theirs: dict, next_mine: Any, w: np.ndarray, dw: np.ndarray
+) -> None:
+    """Name the classic mistakes of momentum and RMSProp when the numbers match one."""
+    if name == "sgd_momentum" and "velocity" in mine:
+        if rel_error(mine["velocity"], -theirs["velocity"]) < 1e-7:
+            o.note(
+                "the velocity has the opposite sign: CS231n's is v = momentum * v - "
+                "learning_rate * dw, and next_w = w + v"
+            )
+    if name == "rmsprop":
+        lr, eps = theirs["learning_rate"], theirs["epsilon"]
+        if rel_error(next_mine, w - lr * dw / (theirs["cache"] + eps)) < 1e-7:
+            o.note("the step divides by the cache itself: divide by its square root")
+
+
 def _check(module: ModuleType, o: Outcome, name: str) -> None:
     rule, reference = need(module, name), getattr(ref, name)
     for case, hyper in CASES[name]:
@@ -58,16 +75,16 @@ def _check(module: ModuleType, o: Outcome, name: str) -> None:
         for step, dw in enumerate(grads, start=1):
             label = f"{case}, step {step}"
             before = {k: copy.deepcopy(v) for k, v in theirs.items()}
-            # sgd is given to students in the starter and updates w in place: not a fault
+            # The starter's own sgd (given to students) updates w in place, so an update
+            # rule may; it gets a copy. dw must stay as it was; config is the state.
             result = call(
                 o,
                 label,
                 rule,
-                w_mine.copy() if name == "sgd" else w_mine,
+                w_mine.copy(),
                 dw,
                 mine,
-                check_mutation=name != "sgd",
-                mutable=(2,),
+                mutable=(0, 2),
             )
             next_mine, mine = unpack(result, 2, name)
             next_ref, theirs = reference(w_ref, dw, theirs)
@@ -111,6 +128,7 @@ def _check(module: ModuleType, o: Outcome, name: str) -> None:
                             "t must be incremented before the bias correction "
                             "(the first step divides by 1 - beta**1)"
                         )
+                _diagnose(o, name, mine, theirs, next_mine, w_ref, dw)
                 break  # later steps start from a different point: the first miss says it
             w_mine, w_ref = np.asarray(next_mine, dtype=np.float64), next_ref
 

@@ -93,10 +93,10 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, dout: np.n
         ) from None
 
 
-def numerical_gradient_scalar(f: Callable[[np.ndarray], float], x: np.ndarray):
+def numerical_gradient_scalar(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5):
     """Numerical gradient of a scalar function (perturbs ``x`` in place, as CS231n's does)."""
     try:
-        return eval_numerical_gradient(lambda v: float(f(v)), x, verbose=False)
+        return eval_numerical_gradient(lambda v: float(f(v)), x, verbose=False, h=h)
     except Exception as error:
         raise StudentError(
             f"the loss raised {type(error).__name__} while differencing: {error}"

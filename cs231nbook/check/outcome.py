@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Mismatch", "Outcome", "StudentError", "rel_error"]
+__all__ = ["Mismatch", "Outcome", "StudentError", "norm_rel_error", "rel_error"]
 
 
 class StudentError(Exception):
@@ -34,6 +34,20 @@ def rel_error(x: Any, y: Any) -> float:
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
 
 
+def norm_rel_error(x: Any, y: Any) -> float:
+    """``|x - y| / (|x| + |y|)`` in the 2-norm: for comparing with a numerical gradient,
+    whose round-off would dominate the element-wise error of an element near 0 by chance.
+    Shapes that differ or NaNs count as 1.0 (fail)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape:
+        return 1.0
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return 1.0
+    scale = float(np.linalg.norm(x) + np.linalg.norm(y))
+    return float(np.linalg.norm(x - y) / scale) if scale > 0 else 0.0
+
+
 @dataclass
 class Mismatch:
     """One output that disagreed in one case."""
@@ -50,13 +64,18 @@ class Outcome:
     """The result of checking one function."""
 
     cases: list[str] = field(default_factory=list)
+    # what sets each case apart, e.g. {"stride": "stride 2", "pad": "pad 1"}, for the hint
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
     mismatches: list[Mismatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # specific diagnoses, e.g. "p is the keep ..."
     worst: float = 0.0
 
-    def case(self, name: str) -> None:
+    def case(self, name: str, **params: str) -> None:
+        """Register a case (in order); ``params`` describe it, e.g. ``stride="stride 2"``."""
         if name not in self.cases:
             self.cases.append(name)
+        if params:
+            self.params[name] = params
 
     def compare(
         self,
@@ -80,6 +99,13 @@ class Outcome:
             self.notes.append(
                 f"{output} has shape {np.shape(got)}, expected {np.shape(expected)} (case '{case}')"
             )
+        return self.record(case, output, error, tol=tol, against=against, setup=setup)
+
+    def record(
+        self, case: str, output: str, error: float, *, tol: float, against: str, setup: str = ""
+    ) -> bool:
+        """Record an error measured elsewhere; True when within ``tol``."""
+        self.case(case)
         self.worst = max(self.worst, error)
         if error > tol:
             self.mismatches.append(Mismatch(case, output, error, against, setup))
@@ -115,12 +141,26 @@ class Outcome:
                     if len(ordered) > 1
                     else ordered[0]
                 )
-                parts.append(f"{output} wrong for {listed} only")
+                parts.append(f"{output} wrong for {listed} only{self._shared(failing)}")
             elif len(self.cases) > 1:
                 parts.append(f"{output} wrong in every case")
             else:
                 parts.append(f"{output} wrong")
         return "; ".join(parts)
+
+    def _shared(self, failing: set[str]) -> str:
+        """What the failing cases have in common and no passing case has, e.g.
+        ``" (the cases with stride 2)"``; empty when nothing sets them apart (or for a
+        single case, which its name describes)."""
+        passing = [c for c in self.cases if c not in failing]
+        described = [self.params.get(c, {}) for c in self.cases if c in failing]
+        if len(described) < 2 or not all(described):
+            return ""
+        common = {k: v for k, v in described[0].items() if all(d.get(k) == v for d in described)}
+        apart = [
+            v for k, v in common.items() if all(self.params.get(c, {}).get(k) != v for c in passing)
+        ]
+        return f" (the cases with {' and '.join(apart)})" if apart else ""
 
     def detail(self) -> str:
         """One paragraph: the verdict's evidence."""

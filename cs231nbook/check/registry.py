@@ -16,7 +16,10 @@ from .outcome import Outcome
 class Check:
     key: str  # "<module under cs231n>.<name>", as in the JSON report
     check: Callable[[ModuleType, Outcome], None]
-    chapter: str  # "Chapter title, section title" in the book
+    chapter: str  # "Chapter title: section title" in the book
+    # the student's functions it runs on too (a model calls the layers): when one of them
+    # fails its own check, the report says so next to this one's failure
+    uses: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
@@ -34,6 +37,23 @@ _CONV = "Convolution: The backward pass, derived"
 _POOL = "Max pooling: The derivative of a maximum"
 _SPATIAL = "Spatial batch norm and group norm"
 _RULES = "Update rules"
+
+_CNN_LAYERS = tuple(
+    f"layers.{name}"
+    for name in ("affine_forward", "affine_backward", "relu_forward", "relu_backward")
+) + ("layers.softmax_loss",)
+_FC_LAYERS = _CNN_LAYERS + tuple(
+    f"layers.{name}"
+    for name in (
+        "batchnorm_forward",
+        "batchnorm_backward",
+        "batchnorm_backward_alt",
+        "layernorm_forward",
+        "layernorm_backward",
+        "dropout_forward",
+        "dropout_backward",
+    )
+)
 
 CHECKS: tuple[Check, ...] = (
     Check("layers.affine_forward", checks_layers.check_affine_forward, _AFFINE),
@@ -123,11 +143,13 @@ CHECKS: tuple[Check, ...] = (
         "classifiers.fc_net.FullyConnectedNet",
         checks_models.check_fully_connected_net,
         "Fully-connected nets and the Solver: The models",
+        uses=_FC_LAYERS,
     ),
     Check(
         "classifiers.cnn.ThreeLayerConvNet",
         checks_models.check_three_layer_conv_net,
         "Conv nets: The three-layer conv net",
+        uses=_CNN_LAYERS,
     ),
 )
 

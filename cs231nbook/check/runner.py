@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,24 +44,59 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _run_one(path: Path, check: Check, timeout: float, workdir: str) -> Verdict:
+class _Workers:
+    """The worker processes alive now, so that an interrupted run can end them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen] = set()
+        self.stopping = False
+
+    def start(self, command: list[str], workdir: str) -> subprocess.Popen | None:
+        with self._lock:
+            if self.stopping:
+                return None
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                cwd=workdir,  # never the student's folder: nothing is written there
+                env=_environment(),
+                text=True,
+                start_new_session=True,  # its own process group, so a kill ends it all
+            )
+            self._live.add(process)
+            return process
+
+    def end(self, process: subprocess.Popen) -> None:
+        """Kill the process's group (whatever the student's code left running in it)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with self._lock:
+            self._live.discard(process)
+
+    def end_all(self) -> None:
+        with self._lock:
+            self.stopping = True
+            live = list(self._live)
+        for process in live:
+            self.end(process)
+
+
+def _run_one(path: Path, check: Check, timeout: float, workdir: str, workers: _Workers) -> Verdict:
     command = [sys.executable, "-m", "cs231nbook.check.worker", str(path), check.key]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=workdir,  # never the student's folder: nothing is written there
-        env=_environment(),
-        text=True,
-        start_new_session=True,  # its own process group, so a timeout kills it all
-    )
+    process = workers.start(command, workdir)
+    if process is None:
+        return Verdict(check.key, "error", "the run was interrupted", check.chapter)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        workers.end(process)
         process.communicate()
         return Verdict(check.key, "timeout", f"no result within {timeout:g} s", check.chapter)
+    finally:
+        workers.end(process)
     lines = [line for line in stdout.splitlines() if line.strip()]
     try:
         result = json.loads(lines[-1])
@@ -92,12 +129,37 @@ def run_checks(
             raise ValueError(f"keys: unknown function(s) {', '.join(unknown)}")
         checks = tuple(c for c in CHECKS if c.key in set(keys))
     verdicts: dict[str, Verdict] = {}
+    workers = _Workers()
     with tempfile.TemporaryDirectory(prefix="cs231nbook-check-") as workdir:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_run_one, path, c, timeout, workdir): c for c in checks}
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
+            futures = [pool.submit(_run_one, path, c, timeout, workdir, workers) for c in checks]
             for future in futures:
                 verdict = future.result()
                 verdicts[verdict.key] = verdict
                 if progress is not None:
                     progress(len(verdicts), len(checks), verdict)
+        except BaseException:
+            # Ctrl-C (or any error here): no new worker starts, the running ones are killed
+            workers.end_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    for check in checks:
+        verdict = verdicts[check.key]
+        if verdict.status != "fail":
+            continue
+        broken = [
+            key
+            for key in check.uses
+            if key in verdicts and verdicts[key].status in ("fail", "error", "timeout")
+        ]
+        if broken:
+            names = " and ".join(", ".join(broken).rsplit(", ", 1))
+            fail = (
+                "fails its own check: fix it"
+                if len(broken) == 1
+                else ("fail their own checks: fix them")
+            )
+            verdict.detail += f". It probably calls your {names}, which {fail} first."
     return [verdicts[c.key] for c in checks]

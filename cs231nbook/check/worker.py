@@ -43,7 +43,7 @@ def run(path: str, key: str) -> dict:
         try:
             _use_given_fast_layers()
             module = importlib.import_module(check.module)
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # a student's module may call exit()
             frame = traceback.extract_tb(error.__traceback__)[-1]
             return {
                 "status": "error",
@@ -59,6 +59,8 @@ def run(path: str, key: str) -> dict:
             return {"status": "error", "detail": str(error)}
         except RecursionError:
             return {"status": "error", "detail": "recursion too deep"}
+        except SystemExit as error:
+            return {"status": "error", "detail": f"the code called exit({error.code!r})"}
     return {
         "status": "pass" if outcome.passed else "fail",
         "detail": outcome.detail(),

@@ -27,7 +27,8 @@ starter, and only here:
   deterministic function of the parameters and a numerical gradient check works;
 - ``dropout_forward`` draws its mask from the global generator (after
   ``np.random.seed(dropout_param['seed'])`` when a seed is given);
-- ``batchnorm_forward`` starts missing running statistics at zeros;
+- ``batchnorm_forward`` starts missing running statistics at zeros, and so do the
+  batch-norm layers of ``FullyConnectedNet``;
 - ``spatial_groupnorm_forward`` ignores the ``'mode'`` key the notebooks pass it;
 - the ``Solver`` takes the starter's keyword arguments and seeds its minibatch stream
   from the global generator.

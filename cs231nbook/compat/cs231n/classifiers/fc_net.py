@@ -19,6 +19,8 @@ class FullyConnectedNet(_FullyConnectedNet):
     """:class:`cs231nbook.classifiers.FullyConnectedNet`, initialised as in the starter.
 
     - The weights come from NumPy's global generator (``np.random.seed`` reproduces them).
+    - With batch norm, the running statistics start at zeros, as the starter's
+      ``batchnorm_forward`` starts them (cs231nbook starts the variance at ones).
     - ``seed`` fixes the dropout masks: every call of ``loss`` uses the same masks, so the
       loss is a deterministic function of the parameters (what a numerical gradient check
       needs). Without ``seed`` every training call draws new masks.
@@ -47,5 +49,10 @@ class FullyConnectedNet(_FullyConnectedNet):
             dtype=dtype,
         )
         redraw_weights(self.params, weight_scale, self.dtype)
+        if self.normalization == "batchnorm":
+            # the starter's batchnorm_forward starts missing running statistics at zeros
+            for layer, bn_param in enumerate(self.bn_params, start=1):
+                zeros = np.zeros_like(self.params[f"gamma{layer}"])
+                bn_param["running_mean"], bn_param["running_var"] = zeros, zeros.copy()
         if seed is not None:
             self.dropout_param["seed"] = seed
