@@ -575,12 +575,6 @@ def test_run_executes_a_notebook_with_the_alias_and_reports_failing_cells(tmp_pa
     assert executed.cells[2].outputs[-1]["output_type"] == "error"
 
 
-@pytest.mark.xfail(
-    reason="integer parameter arrays: cs231nbook's layers refuse them (TypeError); issue 13 "
-    "asks the core to convert them to the computation's float dtype",
-    raises=TypeError,
-    strict=False,
-)
 def test_integer_parameter_arrays_of_the_notebooks(cs231n):
     # ConvolutionalNetworks.ipynb: a bias np.array([0, 128]) for the image filters, and
     # spatial batch norm with gamma, beta = np.asarray([3, 4, 5]), np.asarray([6, 7, 8])
@@ -595,3 +589,7 @@ def test_integer_parameter_arrays_of_the_notebooks(cs231n):
     w = rng.normal(size=(2, 3, 3, 3))
     out, _ = conv_forward_naive(x, w, np.array([0, 128]), {"stride": 1, "pad": 1})
     assert out.dtype == np.float64
+    from cs231n.fast_layers import conv_forward_fast
+
+    out_fast, _ = conv_forward_fast(x, w, np.array([0, 128]), {"stride": 1, "pad": 1})
+    assert np.allclose(out_fast, out)

@@ -79,7 +79,7 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "layers.batchnorm_backward_alt",
         checks_layers.check_batchnorm_backward_alt,
-        "Batch normalization: The closed form",
+        "Batch normalization: The closed form, derived",
     ),
     Check(
         "layers.layernorm_forward",
