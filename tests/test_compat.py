@@ -593,3 +593,27 @@ def test_integer_parameter_arrays_of_the_notebooks(cs231n):
 
     out_fast, _ = conv_forward_fast(x, w, np.array([0, 128]), {"stride": 1, "pad": 1})
     assert np.allclose(out_fast, out)
+
+
+def test_a_diverging_run_stops_without_raising_as_in_the_starter(cs231n, global_state, capsys):
+    # a learning-rate search that tries a rate far too large must go on to the next one
+    from cs231n.classifiers.fc_net import FullyConnectedNet
+    from cs231n.solver import Solver
+
+    np.random.seed(0)
+    model = FullyConnectedNet(
+        [50, 50], input_dim=15, num_classes=3, weight_scale=1e3, dtype=np.float64
+    )
+    solver = Solver(
+        model,
+        _tiny_data(),
+        update_rule="sgd",
+        num_epochs=5,
+        batch_size=10,
+        optim_config={"learning_rate": 1e300},
+        print_every=1000,
+    )
+    solver.train()
+    assert "stopped: training diverged" in capsys.readouterr().out
+    assert all(np.all(np.isfinite(v)) for v in model.params.values())
+    assert len(solver.train_acc_history) >= 1  # epoch 0 was measured, as the notebooks read

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from cs231nbook.solver import Solver as _Solver
+from cs231nbook.solver import TrainingDivergedError
 
 __all__ = ["Solver"]
 
@@ -31,6 +32,11 @@ class Solver(_Solver):
     instead of pickles). The minibatch stream is seeded from NumPy's global generator,
     so ``np.random.seed(231)`` before building the solver makes a run repeat, as the
     notebooks expect. A ``seed`` keyword, if given, is used instead.
+
+    A run that diverges does not raise, as in the starter (whose loss simply turns NaN,
+    so that a learning-rate search can go on past a bad setting): training stops at the
+    first non-finite step with a one-line message, and the best parameters seen so far
+    are put back, as at the end of any run.
     """
 
     def __init__(self, model: Any, data: dict, **kwargs: Any) -> None:
@@ -43,3 +49,12 @@ class Solver(_Solver):
         if kwargs.get("seed") is None:
             kwargs["seed"] = int(np.random.randint(2**31 - 1))
         super().__init__(model, data, **kwargs)
+
+    def train(self) -> None:
+        """cs231nbook's training loop; a divergence ends it instead of raising."""
+        try:
+            super().train()
+        except TrainingDivergedError as error:
+            if self.verbose:
+                print(f"(stopped: {error})")
+            self._restore_best()
