@@ -46,7 +46,6 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .model_state import (
-    check_state,
     describe_model,
     generator_state_json,
     get_model_state,
@@ -174,7 +173,7 @@ def _is_builtin(rule: UpdateRule) -> bool:
     return any(rule is builtin for builtin in _update_rules().values())
 
 
-def _dry_run(rule_name: str, rule: UpdateRule, w: np.ndarray, config: Mapping[str, Any]) -> None:
+def _dry_run(rule: UpdateRule, w: np.ndarray, config: Mapping[str, Any]) -> None:
     """One step of a cs231nbook.optim rule on zeros and a copy of ``config``: validates it."""
     rule(np.zeros_like(w), np.zeros_like(w), copy.deepcopy(dict(config)))
 
@@ -198,7 +197,7 @@ def _check_optim_config(
         )
     for shape, dtype in {(w.shape, w.dtype) for w in params.values()}:
         try:
-            _dry_run(rule_name, rule, np.zeros(shape, dtype), config)
+            _dry_run(rule, np.zeros(shape, dtype), config)
         except (TypeError, ValueError) as error:
             raise type(error)(f"optim_config is not valid for {rule_name!r}: {error}") from None
 
@@ -682,11 +681,19 @@ class Solver:
         Build the Solver as the interrupted run was built (same model class and
         constructor arguments, same data and Solver arguments), call
         ``restore`` with a checkpoint it wrote at the end of an epoch, then
-        :meth:`train`: the run continues from the next epoch (to the epoch the
-        interrupted ``train()`` call was heading for) and ends bitwise
+        :meth:`train`: the run continues from the next epoch and ends bitwise
         identical to the run that was never interrupted, parameters, histories
         and best accuracy included. Works across processes: everything is in
         the file.
+
+        ``num_epochs`` may differ from the interrupted run's: the ``train()``
+        call that was in progress then ends after ``num_epochs`` epochs counted
+        from where it started, exactly as an uninterrupted call with this
+        ``num_epochs`` would have ended (nothing else in an epoch depends on
+        it). A checkpoint written after that point is refused. A checkpoint
+        written when no ``train()`` call was in progress (by
+        :meth:`save_checkpoint` after ``train()`` returned) continues like a
+        further ``train()`` call: ``num_epochs`` more epochs.
 
         Parameters
         ----------
@@ -697,7 +704,8 @@ class Solver:
         Returns
         -------
         checkpoint : Checkpoint
-            What was restored.
+            What was restored (as stored: its ``target_epoch`` is the one of the
+            interrupted run).
 
         Raises
         ------
@@ -705,17 +713,51 @@ class Solver:
             Naming the file and the problem, if the file is damaged or foreign,
             or was written for another model, other data or other settings
             (update rule, optimizer config, lr_decay, batch size, accuracy
-            samples, reg), or in the middle of an epoch. The model and the
-            Solver are then unchanged.
+            samples, reg), in the middle of an epoch, or after the epoch this
+            Solver's ``num_epochs`` ends at. The model and the Solver are then
+            unchanged.
+        OSError
+            If the file cannot be opened.
         """
         name = os.fspath(path)
         checkpoint = read_checkpoint(name)
+        try:
+            target_epoch = self._check_restorable(checkpoint, name)
+        except ValueError as error:
+            raise ValueError(f"cannot restore from {name!r}: {error}") from None
+        streams = {
+            key: restore_generator(value, f"random stream {key!r}")
+            for key, value in (checkpoint.rng_states or {}).items()
+        }
 
-        def refuse(problem: str) -> None:
-            raise ValueError(f"cannot restore from {name!r}: {problem}")
+        # everything checked: from here on nothing can fail half-way
+        set_model_state(self.model, checkpoint.state)
+        for param, value in checkpoint.params.items():
+            self.model.params[param] = value.copy()
+        self.best_params = {k: v.copy() for k, v in checkpoint.best_params.items()}
+        self.best_state = {k: v.copy() for k, v in checkpoint.best_state.items()}
+        self.optim_configs = {
+            param: copy.deepcopy(config) for param, config in checkpoint.optim_configs.items()
+        }
+        self.loss_history = list(checkpoint.loss_history)
+        self.train_acc_history = list(checkpoint.train_acc_history)
+        self.val_acc_history = list(checkpoint.val_acc_history)
+        self.epoch, self.iteration = checkpoint.epoch, checkpoint.iteration
+        self.best_val_acc = checkpoint.best_val_acc
+        self._target_epoch = target_epoch
+        self._batch_rng, self._eval_rng = streams["batch"], streams["eval"]
+        return checkpoint
 
+    def _check_restorable(self, checkpoint: Checkpoint, name: str) -> int | None:
+        """Raise ``ValueError`` unless this Solver can continue ``checkpoint`` exactly.
+
+        Returns the epoch the resumed ``train()`` call ends at (None if the
+        checkpoint was written outside a call). Changes nothing.
+        """
         if checkpoint.rng_states is None or checkpoint.data is None or checkpoint.model is None:
-            refuse("it was not written by a Solver (no random streams, model or data record)")
+            raise ValueError(
+                "it was not written by a Solver (no random streams, model or data record)"
+            )
         mine = _as_json(self.hyperparameters())
         for key in (
             "update_rule",
@@ -728,57 +770,50 @@ class Solver:
         ):
             stored = checkpoint.hyperparameters.get(key, "(absent)")
             if stored != mine[key]:
-                refuse(
+                raise ValueError(
                     f"it was written by a run with {key} = {stored!r}; this one has {mine[key]!r}"
                 )
         for key, record in self._data_fingerprint().items():
-            stored = (checkpoint.data or {}).get(key)
-            if stored != record:
-                refuse(f"it was written while training on other data: {key} differs")
-        check_fits_model(checkpoint, self.model, name)
+            if checkpoint.data.get(key) != record:
+                raise ValueError(f"it was written while training on other data: {key} differs")
+        check_fits_model(checkpoint, self.model)
         batch = min(self.batch_size, self.X_train.shape[0])
         if checkpoint.iteration != checkpoint.epoch * (self.X_train.shape[0] // batch):
-            refuse(
+            raise ValueError(
                 f"it was written in the middle of an epoch (iteration {checkpoint.iteration}, "
                 f"epoch {checkpoint.epoch}); restore needs one written at the end of an epoch"
             )
         if set(checkpoint.optim_configs) != set(self.model.params):
-            refuse(
+            raise ValueError(
                 f"it holds optimizer configs for {sorted(checkpoint.optim_configs)}, not for "
                 f"the parameters {sorted(self.model.params)}"
             )
         if _is_builtin(self.update_rule):
             for param, config in checkpoint.optim_configs.items():
                 try:
-                    _dry_run(
-                        self.update_rule_name, self.update_rule, self.model.params[param], config
-                    )
+                    _dry_run(self.update_rule, self.model.params[param], config)
                 except (TypeError, ValueError) as error:
-                    refuse(f"its optimizer config for {param!r} does not fit: {error}")
-        streams = {
-            key: restore_generator(value, f"random stream {key!r}")
-            for key, value in (checkpoint.rng_states or {}).items()
-        }
-        check_state(self.model, checkpoint.state, "its state")
+                    raise ValueError(
+                        f"its optimizer config for {param!r} does not fit: {error}"
+                    ) from None
+        return self._resumed_target_epoch(checkpoint)
 
-        # everything checked: from here on nothing can fail half-way
-        set_model_state(self.model, checkpoint.state)
-        for param, value in checkpoint.params.items():
-            self.model.params[param] = value.copy()
-        self.best_params = {k: v.copy() for k, v in checkpoint.best_params.items()}
-        self.best_state = {k: v.copy() for k, v in checkpoint.best_state.items()}
-        self.optim_configs = {
-            param: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
-            for param, config in checkpoint.optim_configs.items()
-        }
-        self.loss_history = list(checkpoint.loss_history)
-        self.train_acc_history = list(checkpoint.train_acc_history)
-        self.val_acc_history = list(checkpoint.val_acc_history)
-        self.epoch, self.iteration = checkpoint.epoch, checkpoint.iteration
-        self.best_val_acc = checkpoint.best_val_acc
-        self._target_epoch = checkpoint.target_epoch
-        self._batch_rng, self._eval_rng = streams["batch"], streams["eval"]
-        return checkpoint
+    def _resumed_target_epoch(self, checkpoint: Checkpoint) -> int | None:
+        """Where the ``train()`` call in progress in ``checkpoint`` ends with this ``num_epochs``."""
+        if checkpoint.target_epoch is None:
+            return None
+        stored = checkpoint.hyperparameters.get("num_epochs")
+        if isinstance(stored, bool) or not isinstance(stored, int) or not 0 < stored:
+            raise ValueError(f"its hyperparameter num_epochs is {stored!r}, not a positive int")
+        call_start = checkpoint.target_epoch - stored
+        target = call_start + self.num_epochs
+        if target < checkpoint.epoch:
+            raise ValueError(
+                f"it was written after epoch {checkpoint.epoch} of a train() call that started "
+                f"at epoch {call_start}; with num_epochs = {self.num_epochs} this run ends at "
+                f"epoch {target}, before that (use num_epochs >= {checkpoint.epoch - call_start})"
+            )
+        return target
 
     load_checkpoint = staticmethod(load_checkpoint)
 

@@ -164,6 +164,28 @@ def test_a_finished_run_continues_like_a_second_train_call(tmp_path):
     assert_bitwise_equal(reference, resumed)
 
 
+@pytest.mark.parametrize("num_epochs", [2, 3, 6])
+def test_another_num_epochs_ends_as_the_uninterrupted_run_with_it(uninterrupted, num_epochs):
+    # the checkpoint of epoch 2 of a 4-epoch run, continued to 2, 3 or 6 epochs in all
+    setup, _, directory = uninterrupted
+    reference = build(setup, num_epochs=num_epochs)
+    reference.train()
+    resumed = build(setup, num_epochs=num_epochs)
+    resumed.restore(directory / "run_epoch_2.npz")
+    resumed.train()
+    assert resumed.epoch == num_epochs
+    assert_bitwise_equal(reference, resumed)
+
+
+def test_a_num_epochs_the_run_is_already_past_is_refused(uninterrupted):
+    setup, _, directory = uninterrupted
+    solver = build(setup, num_epochs=2)
+    before = solver_fingerprint(solver)
+    with pytest.raises(ValueError, match=r"run_epoch_3.npz.*after epoch 3.*num_epochs >= 3"):
+        solver.restore(directory / "run_epoch_3.npz")
+    assert_same(before, solver_fingerprint(solver))
+
+
 RESUME_SCRIPT = textwrap.dedent(
     """
     import sys
