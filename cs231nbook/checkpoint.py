@@ -252,12 +252,20 @@ def save_checkpoint(
 
     The Solver calls this with its whole state (:meth:`cs231nbook.solver.Solver.save_checkpoint`).
 
+    Everything is checked as :func:`read_checkpoint` checks it before anything
+    is written, so a file this function writes can always be read back.
+
     Raises
     ------
     TypeError
         If a hyperparameter or an optimizer config value is neither an array
-        nor a JSON scalar (it could not be stored without pickle), or an array
+        nor a JSON value (it could not be stored without pickle), or an array
         holds Python objects.
+    ValueError
+        ``"cannot save checkpoint '<path>': <what is wrong>"`` for anything
+        :func:`read_checkpoint` would refuse (a NaN or integer parameter,
+        histories that do not fit ``epoch`` and ``iteration``, ...); nothing
+        is written then.
     OSError
         If the file cannot be written; the target is then unchanged and no
         temporary file is left.
@@ -298,7 +306,15 @@ def save_checkpoint(
         "data": None if data is None else _jsonable(data, "data"),
         "members": sorted(arrays),
     }
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
+    where = f"cannot save checkpoint {os.fspath(path)!r}"
+    try:
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
+    except ValueError:
+        raise ValueError(f"{where}: its metadata holds NaN or infinity") from None
+    try:  # never write a file that read_checkpoint would refuse
+        _parse(arrays, _check_meta(arrays))
+    except _Refusal as problem:
+        raise ValueError(f"{where}: {problem}") from None
     write_archive(path, arrays)
 
 

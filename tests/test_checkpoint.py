@@ -320,6 +320,39 @@ def test_save_refuses_what_needs_pickle(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    "change, fact",
+    [
+        (dict(params={"W": np.array([np.nan, 1.0])}), "params/W holds NaN"),
+        (dict(params={"W": np.array([1, 2])}), "params/W has dtype int64"),
+        (dict(loss_history=[0.5]), "1 losses for 0 iterations"),
+        (dict(val_acc_history=[1.5], train_acc_history=[0.5]), "outside [0, 1]"),
+        (dict(best_params={"V": np.ones(2)}), "best_params do not have the names"),
+        (dict(optim_configs={"W": {"learning_rate": float("nan")}}), "NaN or infinity"),
+    ],
+)
+def test_save_refuses_what_read_would_refuse_and_writes_nothing(tmp_path, change, fact):
+    arguments = dict(
+        params={"W": np.ones(2)},
+        best_params={},
+        optim_configs={},
+        loss_history=[],
+        train_acc_history=[],
+        val_acc_history=[],
+        epoch=0,
+        iteration=0,
+        best_val_acc=float("-inf"),
+        hyperparameters={},
+    )
+    ck.save_checkpoint(tmp_path / "fine.npz", **arguments)  # without the change: saved
+    os.remove(tmp_path / "fine.npz")
+    arguments.update(change)
+    with pytest.raises(ValueError, match="cannot save checkpoint") as info:
+        ck.save_checkpoint(tmp_path / "bad.npz", **arguments)
+    assert str(tmp_path / "bad.npz") in str(info.value) and fact in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
 # --- another architecture with the same parameter names and shapes ------------------------------
 
 
