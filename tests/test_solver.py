@@ -707,3 +707,32 @@ def test_divergence_puts_the_running_statistics_back():
         again.train()
     for key, value in state.items():
         np.testing.assert_array_equal(model.get_state()[key], value)
+
+
+class LegacyBatchNorm:
+    """CS231n style, no get_state: the first training forward creates running_mean in bn_params;
+    the statistics turn NaN at step ``nan_at``."""
+
+    def __init__(self, nan_at):
+        self.params = {"W": np.zeros((4, 3))}
+        self.bn_params = [{"mode": "train"}]
+        self.nan_at, self.means = nan_at, []
+
+    def loss(self, X, y=None):
+        if y is None:
+            return X @ self.params["W"]
+        self.means.append(X.mean(0) * (np.nan if len(self.means) + 1 == self.nan_at else 1.0))
+        self.bn_params[0]["running_mean"] = self.means[-1]
+        return 1.0, {"W": np.zeros((4, 3))}
+
+
+@pytest.mark.parametrize("nan_at", [1, 4])
+def test_divergence_rolls_back_running_statistics_of_a_model_without_get_state(nan_at):
+    model = LegacyBatchNorm(nan_at)
+    solver = make_solver(model=model)
+    with pytest.raises(TrainingDivergedError, match=r"state \['bn_params.0.running_mean'\]"):
+        solver.train()
+    if nan_at == 1:  # the diverging step created them: there are none again
+        assert "running_mean" not in model.bn_params[0]
+    else:  # those of the last finite step
+        np.testing.assert_array_equal(model.bn_params[0]["running_mean"], model.means[-2])
