@@ -528,11 +528,17 @@ def test_a_cs231n_style_model_with_bn_params_loads_its_running_statistics(tmp_pa
             self.bn_params[0]["running_mean"] = X.mean(0)
             return 0.0, {"W": np.zeros((4, 3))}
 
-    solver = Solver(Legacy(), blobs(), num_epochs=1, batch_size=20, verbose=False, seed=0)
-    solver.train()
-    solver.save_checkpoint(tmp_path / "legacy.npz")
+    data = blobs()
+    model = Legacy()
+    model.loss(data["X_train"][:7], data["y_train"][:7])  # a training forward creates them
+    Solver(model, data, verbose=False, seed=0).save_checkpoint(tmp_path / "legacy.npz")
     fresh = Legacy()  # no statistics yet
-    load_checkpoint(tmp_path / "legacy.npz", fresh)
+    ckpt = load_checkpoint(tmp_path / "legacy.npz", fresh)
+    assert set(ckpt.state) == {"bn_params.0.running_mean"}
     np.testing.assert_array_equal(
-        fresh.bn_params[0]["running_mean"], solver.model.bn_params[0]["running_mean"]
+        fresh.bn_params[0]["running_mean"], model.bn_params[0]["running_mean"]
     )
+    # a checkpoint saved before any training forward holds none; loading it removes them
+    Solver(Legacy(), data, verbose=False, seed=0).save_checkpoint(tmp_path / "none.npz")
+    load_checkpoint(tmp_path / "none.npz", fresh)
+    assert "running_mean" not in fresh.bn_params[0]
