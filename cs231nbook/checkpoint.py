@@ -70,6 +70,8 @@ from .model_state import (
 
 __all__ = [
     "Checkpoint",
+    "check_fits_model",
+    "check_member_name",
     "load_checkpoint",
     "load_params_into",
     "load_state_into",
@@ -215,9 +217,17 @@ def _jsonable(value: Any, what: str) -> Any:
     return _json_scalar(value, what)
 
 
-def _check_name(name: Any, what: str) -> str:
+def check_member_name(name: Any, what: str) -> str:
+    """``name`` if a checkpoint can store an entry under it, else ``ValueError``.
+
+    Parameter names, state keys and optimizer-config keys become archive members
+    (``params/<name>``): non-empty strings without ``'/'`` that do not end in ``.npy``.
+    """
     if not isinstance(name, str) or not name or "/" in name or name.endswith(".npy"):
-        raise ValueError(f"{what} names must be non-empty strings without '/'; got {name!r}")
+        raise ValueError(
+            f"{what} names must be non-empty strings without '/' and not ending in '.npy' "
+            f"to be stored in a checkpoint; got {name!r}"
+        )
     return name
 
 
@@ -273,18 +283,18 @@ def save_checkpoint(
     arrays: dict[str, np.ndarray] = {}
     for prefix, entries in (("params", params), ("best_params", best_params)):
         for name, value in entries.items():
-            key = f"{prefix}/{_check_name(name, 'parameter')}"
+            key = f"{prefix}/{check_member_name(name, 'parameter')}"
             arrays[key] = _plain_array(value, key)
     for prefix, maybe in (("state", state), ("best_state", best_state)):
         for name, value in (maybe or {}).items():
-            key = f"{prefix}/{_check_name(name, 'state')}"
+            key = f"{prefix}/{check_member_name(name, 'state')}"
             arrays[key] = _plain_array(value, key)
     optim_scalars: dict[str, dict[str, Any]] = {}
     for name, config in optim_configs.items():
-        optim_scalars[_check_name(name, "parameter")] = {}
+        optim_scalars[check_member_name(name, "parameter")] = {}
         for key, value in config.items():
             if isinstance(value, np.ndarray):
-                member = f"optim/{name}/{_check_name(key, 'config key')}"
+                member = f"optim/{name}/{check_member_name(key, 'config key')}"
                 arrays[member] = _plain_array(value, member)
             else:
                 optim_scalars[name][key] = _json_scalar(value, f"optim_configs[{name!r}][{key!r}]")

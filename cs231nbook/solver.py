@@ -41,6 +41,7 @@ from . import _checks
 from .checkpoint import (
     Checkpoint,
     check_fits_model,
+    check_member_name,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
@@ -135,6 +136,19 @@ def _num_classes(model: Any, X: np.ndarray) -> int:
             f"data['X_train'] it returned {got}"
         )
     return int(scores.shape[1])
+
+
+def _check_model_state_methods(model: Any) -> None:
+    """The optional state methods come as a pair, and get_state returns a dict of arrays."""
+    has_get = callable(getattr(model, "get_state", None))
+    has_set = callable(getattr(model, "set_state", None))
+    if has_get != has_set:
+        present, absent = ("get_state", "set_state") if has_get else ("set_state", "get_state")
+        raise TypeError(
+            f"model has {present}() but no {absent}(); a model provides both or neither "
+            "(see cs231nbook.model_state)"
+        )
+    get_model_state(model)  # raises TypeError naming get_state if it returns anything else
 
 
 def _optional_positive_int(name: str, value: Any) -> int | None:
@@ -332,6 +346,7 @@ class Solver:
             raise TypeError(
                 f"model must have a params dict and a loss(X, y=None) method; got {type(model).__name__}"
             )
+        _check_model_state_methods(model)
         self.model = model
         data, splits = _check_data(data)
         self.X_train, self.y_train = data["X_train"], data["y_train"]
@@ -362,6 +377,11 @@ class Solver:
             raise ValueError(
                 f"checkpoint_path must name a file; {self.checkpoint_path!r} is a directory"
             )
+        if self.checkpoint_name is not None or self.checkpoint_path is not None:
+            for name in model.params:  # now, not when the first epoch's checkpoint is written
+                check_member_name(name, "parameter")
+            for key in get_model_state(model):
+                check_member_name(key, "model state")
         self.print_every = _optional_positive_int("print_every", print_every)
         if not isinstance(verbose, (bool, np.bool_)):
             raise TypeError(f"verbose must be True or False; got {verbose!r}")

@@ -736,3 +736,53 @@ def test_divergence_rolls_back_running_statistics_of_a_model_without_get_state(n
         assert "running_mean" not in model.bn_params[0]
     else:  # those of the last finite step
         np.testing.assert_array_equal(model.bn_params[0]["running_mean"], model.means[-2])
+
+
+class Softmax:
+    """Softmax regression with the required part of the model contract only."""
+
+    def __init__(self, names=("W",)):
+        self.params = {name: np.zeros((4, 3)) for name in names}
+
+    def loss(self, X, y=None):
+        scores = X @ sum(self.params.values())
+        if y is None:
+            return scores
+        p = np.exp(scores - scores.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        loss = -np.log(p[np.arange(len(y)), y]).mean()
+        p[np.arange(len(y)), y] -= 1
+        return loss, {name: X.T @ p / len(y) for name in self.params}
+
+
+def test_state_methods_come_in_pairs_and_are_checked_at_construction():
+    # before: a get_state without set_state failed only when train() put the best state back
+    class GetOnly(Softmax):
+        def get_state(self):
+            return {"count": np.zeros(1)}
+
+    class SetOnly(Softmax):
+        def set_state(self, state):
+            pass
+
+    class GetsAList(GetOnly):
+        def set_state(self, state):
+            pass
+
+        def get_state(self):
+            return [np.zeros(1)]
+
+    with pytest.raises(TypeError, match=r"get_state\(\) but no set_state\(\)"):
+        make_solver(model=GetOnly())
+    with pytest.raises(TypeError, match=r"set_state\(\) but no get_state\(\)"):
+        make_solver(model=SetOnly())
+    with pytest.raises(TypeError, match=r"GetsAList.get_state\(\) must return a dict.*list"):
+        make_solver(model=GetsAList())
+
+
+def test_names_a_checkpoint_cannot_store_are_refused_at_construction(tmp_path):
+    # before: refused when the first epoch's checkpoint was written, after training it
+    with pytest.raises(ValueError, match=r"parameter names.*'/'.*'layer1/W'"):
+        make_solver(model=Softmax(("layer1/W",)), checkpoint_name=tmp_path / "run")
+    make_solver(model=Softmax(("layer1/W",)))  # without checkpoints any name is fine
+    assert os.listdir(tmp_path) == []
