@@ -19,8 +19,9 @@ member                             content
 ``meta``                           a JSON string: format and version, epoch, iteration, the
                                    epoch the interrupted ``train()`` call was heading for,
                                    best validation accuracy, the Solver's hyperparameters,
-                                   the scalar part of every optimizer config (``t``, the
-                                   decayed ``learning_rate``), the Solver's two random
+                                   the non-array part of every optimizer config (``t``,
+                                   the decayed ``learning_rate``; numbers, strings, lists
+                                   and dicts of them), the Solver's two random
                                    streams (minibatch order, accuracy subsamples), the
                                    model's description (class, architecture, names, shapes
                                    and dtypes of parameters and state) and a fingerprint of
@@ -297,7 +298,7 @@ def save_checkpoint(
                 member = f"optim/{name}/{check_member_name(key, 'config key')}"
                 arrays[member] = _plain_array(value, member)
             else:
-                optim_scalars[name][key] = _json_scalar(value, f"optim_configs[{name!r}][{key!r}]")
+                optim_scalars[name][key] = _jsonable(value, f"optim_configs[{name!r}][{key!r}]")
     arrays["loss_history"] = np.asarray(loss_history, dtype=np.float64)
     arrays["train_acc_history"] = np.asarray(train_acc_history, dtype=np.float64)
     arrays["val_acc_history"] = np.asarray(val_acc_history, dtype=np.float64)
@@ -549,9 +550,6 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
     for name, scalars in meta["optim_scalars"].items():
         if name not in params or not isinstance(scalars, dict):
             raise _Refusal(f"its optimizer config {name!r} does not belong to a parameter")
-        for key, value in scalars.items():
-            if isinstance(value, (dict, list)):
-                raise _Refusal(f"its optimizer config {name}[{key!r}] is not a scalar")
         optim_configs[name] = dict(scalars)
     for member, value in _group(members, "optim").items():
         name, _, key = member.partition("/")

@@ -186,6 +186,27 @@ def test_a_num_epochs_the_run_is_already_past_is_refused(uninterrupted):
     assert_same(before, solver_fingerprint(solver))
 
 
+def momentum_with_a_log(w, dw, config):
+    """A rule of your own whose config holds a list besides its arrays (JSON in checkpoints)."""
+    config.setdefault("learning_rate", 0.05)
+    config["velocity"] = 0.9 * config.get("velocity", np.zeros_like(w)) - 0.05 * dw
+    config["log"] = config.get("log", []) + [{"step": len(config.get("log", []))}]
+    return w + config["velocity"], config
+
+
+def test_a_rule_of_your_own_with_list_state_resumes_exactly(tmp_path):
+    # before: its list made the first checkpoint fail, after one epoch of training
+    reference = build(
+        "fc-momentum", update_rule=momentum_with_a_log, checkpoint_name=tmp_path / "r"
+    )
+    reference.train()
+    resumed = build("fc-momentum", update_rule=momentum_with_a_log)
+    resumed.restore(tmp_path / "r_epoch_2.npz")
+    resumed.train()
+    assert_bitwise_equal(reference, resumed)
+    assert len(resumed.optim_configs["W1"]["log"]) == resumed.iteration
+
+
 RESUME_SCRIPT = textwrap.dedent(
     """
     import sys
