@@ -335,9 +335,10 @@ def write_archive(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> 
     The archive's comment is ``cs231nbook-sha256:`` and the hex SHA-256 of
     every byte before it. Written to a temporary file in the same directory,
     fsynced, then moved over ``path`` with ``os.replace``; the temporary file
-    is removed whatever happens.
+    is removed whatever happens. If ``path`` is a symbolic link, the file it
+    points to is replaced (the link stays a link).
     """
-    target = os.fspath(path)
+    target = os.path.realpath(os.fspath(path))
     directory = os.path.dirname(os.path.abspath(target))
     fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz.tmp", dir=directory)
     try:

@@ -170,7 +170,7 @@ def _check_writable(name: str, path: Any) -> str | None:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str, a path or None; got {path!r}")
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(os.path.realpath(path))  # a link's target is written
     if not os.path.isdir(directory):
         raise ValueError(f"{name}: the directory {directory!r} does not exist")
     try:

@@ -309,7 +309,7 @@ def _unwritable(path: str) -> str | None:
     """Why a file cannot be written at ``path``, or None if it can."""
     if os.path.isdir(path):
         return f"{path!r} is a directory, not a file"
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(os.path.realpath(path))  # a link's target is written
     if not os.path.isdir(directory):
         return f"the directory {directory!r} does not exist"
     try:

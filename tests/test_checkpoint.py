@@ -497,6 +497,17 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(
     read_checkpoint(target)
 
 
+def test_saving_through_a_symbolic_link_replaces_the_file_it_points_to(tmp_path, saved):
+    (tmp_path / "runs").mkdir()
+    real = tmp_path / "runs" / "run7.npz"
+    real.write_bytes(b"old")
+    link = tmp_path / "latest.npz"
+    link.symlink_to(real)
+    write_archive(link, members(saved[0]))
+    assert link.is_symlink() and real.read_bytes() == saved[1]
+    assert sorted(os.listdir(tmp_path / "runs")) == ["run7.npz"]  # no temporary left
+
+
 def test_a_full_disk_mid_write_leaves_no_temporary(tmp_path, monkeypatch, saved):
     calls = {"n": 0}
     real = np.lib.format.write_array
