@@ -428,11 +428,7 @@ class Solver:
             loss = float(loss)
             problem = self._non_finite(loss, grads)
             if problem:
-                self._diverged(
-                    state_before,
-                    f"{problem}. Lower the learning rate (now {self._learning_rate()}) "
-                    "or the weight scale.",
-                )
+                self._diverged(state_before, f"{problem}. {self._lower()} or the weight scale.")
             # the update goes into copies: the model and the configs change only if it is finite
             updated, configs = {}, {}
             for name, w in self.model.params.items():
@@ -440,11 +436,7 @@ class Solver:
                 updated[name], configs[name] = self.update_rule(w, grads[name], config)
         bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
         if bad:
-            self._diverged(
-                state_before,
-                f"the update made {bad} non-finite. Lower the learning rate "
-                f"(now {self._learning_rate()}).",
-            )
+            self._diverged(state_before, f"the update made {bad} non-finite. {self._lower()}.")
         self.model.params.update(updated)
         self.optim_configs.update(configs)
         self.iteration += 1
@@ -473,6 +465,12 @@ class Solver:
         raise TrainingDivergedError(
             f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): {what}"
         )
+
+    def _lower(self) -> str:
+        """The advice of a divergence message: lower the learning rate (from its value)."""
+        learning_rate = self._learning_rate()
+        now = "" if learning_rate is None else f" (now {learning_rate})"
+        return f"Lower the learning rate{now}"
 
     def _learning_rate(self) -> float | None:
         """The learning rate in the configs (they all share one), or None if the rule has none."""

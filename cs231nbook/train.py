@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .checkpoint import read_checkpoint
 from .classifiers import DeepConvNet, FullyConnectedNet, ThreeLayerConvNet, kaiming_initializer
 from .optim import UPDATE_RULES
 from .solver import Solver, TrainingDivergedError
@@ -256,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         default=None,
         help="continue the run saved in the checkpoint PATH (give the options it was started "
-        "with); it ends exactly as the uninterrupted run would have",
+        "with; --epochs may be larger, to extend it); it ends exactly as the uninterrupted run "
+        "would have",
     )
     data.add_argument(
         "--plot",
@@ -299,6 +301,8 @@ def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
                 f"use one of {', '.join(sorted(formats))}"
             )
     if args.resume is not None:
+        if os.path.isdir(args.resume):
+            parser.error(f"argument --resume: {args.resume!r} is a directory, not a file")
         if not os.path.isfile(args.resume):
             parser.error(f"argument --resume: no such file: {args.resume!r}")
         if not os.access(args.resume, os.R_OK):
@@ -377,6 +381,25 @@ def build_model(args: argparse.Namespace, input_dims: tuple[int, ...], num_class
     return model
 
 
+def _resume_hint(args: argparse.Namespace, solver: Solver) -> str:
+    """How to continue an interrupted run: the checkpoint file that holds its last epoch.
+
+    ``--checkpoint`` (or else ``--resume``) qualifies if it holds an epoch of
+    this very run (its losses are the first ones of this run), whatever the
+    moment of the interruption, even during the checkpoint's own writing.
+    """
+    for path in (args.checkpoint, args.resume):
+        if path is None:
+            continue
+        try:
+            saved = read_checkpoint(path)
+        except (OSError, ValueError):
+            continue
+        if saved.epoch > 0 and saved.loss_history == solver.loss_history[: saved.iteration]:
+            return f"; {path} holds epoch {saved.epoch}: continue with --resume {path}"
+    return " (use --checkpoint PATH to be able to continue an interrupted run)"
+
+
 def save_plot(solver: Solver, path: str, title: str) -> None:
     """Loss per iteration and accuracies per epoch, side by side, saved to ``path``."""
     from matplotlib.figure import Figure  # no pyplot: works without any display
@@ -453,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as error:
             parser.error(f"argument --resume: {error}")
         print(f"resumed from {args.resume} after epoch {restored.epoch}")
+    first_epoch = solver.epoch + 1
     start = time.perf_counter()
     try:
         solver.train()
@@ -461,21 +485,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # only the checkpoint is written during training
         return fail(f"argument --checkpoint: cannot write {args.checkpoint!r}: {error}")
     except KeyboardInterrupt:
-        where = f"epoch {solver.epoch}"
-        if args.checkpoint is not None and solver.epoch > 0:
-            hint = f"; {args.checkpoint} holds it: continue with --resume {args.checkpoint}"
-        else:
-            hint = " (use --checkpoint PATH to be able to continue an interrupted run)"
-        return fail(f"interrupted after {where}{hint}", 130)
+        return fail(f"interrupted after epoch {solver.epoch}{_resume_hint(args, solver)}", 130)
     seconds = time.perf_counter() - start
 
     accuracies = {
         split: solver.check_accuracy(data[f"X_{split}"], data[f"y_{split}"])
         for split in ("train", "val", "test")
     }
+    epochs = f"epochs {first_epoch} to {solver.epoch}" if first_epoch > 1 else "epochs"
     print(
-        f"trained {solver.epoch} epochs in {seconds:.1f} s; best validation accuracy at epoch "
-        f"{int(np.argmax(solver.val_acc_history))}"
+        f"trained {solver.epoch - first_epoch + 1} {epochs} in {seconds:.1f} s; best validation "
+        f"accuracy at epoch {int(np.argmax(solver.val_acc_history))}"
     )
     print("final accuracy: " + "  ".join(f"{k} {v:.4f}" for k, v in accuracies.items()))
     if args.checkpoint is not None:

@@ -786,3 +786,10 @@ def test_names_a_checkpoint_cannot_store_are_refused_at_construction(tmp_path):
         make_solver(model=Softmax(("layer1/W",)), checkpoint_name=tmp_path / "run")
     make_solver(model=Softmax(("layer1/W",)))  # without checkpoints any name is fine
     assert os.listdir(tmp_path) == []
+
+
+def test_divergence_advice_shows_the_learning_rate_only_when_there_is_one():
+    with pytest.raises(TrainingDivergedError, match=r"nan\. Lower the learning rate or the weight"):
+        make_solver(model=NaNAfter(step=1), update_rule="sgd", optim_config={}).train()
+    with pytest.raises(TrainingDivergedError, match=r"Lower the learning rate \(now 0\.1\) or"):
+        make_solver(model=NaNAfter(step=1)).train()
