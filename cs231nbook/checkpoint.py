@@ -573,6 +573,10 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
                     )
 
     state, best_state = _group(members, "state"), _group(members, "best_state")
+    for group, entries in (("state", state), ("best_state", best_state)):
+        for key, value in entries.items():
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise _Refusal(f"its {group}/{key} holds NaN or infinite values")
     model = meta["model"]
     if model is not None:
         for key in ("class", "architecture", "params", "state", "fingerprint"):

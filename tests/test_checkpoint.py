@@ -225,7 +225,7 @@ META_KEYS = [
 def test_missing_metadata_key_is_refused(tmp_path, saved, key):
     bad = retamper(tmp_path, saved, change_meta(lambda meta: meta.pop(key)))
     message = assert_refused(bad)
-    assert repr(key) in message or key in message
+    assert repr(key) in message
 
 
 @pytest.mark.parametrize("key", META_KEYS)
@@ -254,6 +254,10 @@ def test_every_missing_member_is_refused(tmp_path, saved):
         (lambda a: a.__setitem__("loss_history", a["loss_history"][:-1]), "losses for"),
         (lambda a: a.__setitem__("params/W1", a["params/W1"] * np.nan), "NaN"),
         (lambda a: a.__setitem__("val_acc_history", a["val_acc_history"] * 2), "[0, 1]"),
+        (
+            lambda a: a.__setitem__("best_state/bn_params.0.running_var", np.full(8, np.inf)),
+            "best_state/bn_params.0.running_var holds NaN or infinite",
+        ),
         (
             lambda a: a.__setitem__("state/bn_params.0.running_mean", np.zeros(5)),
             "state does not match",
@@ -413,6 +417,10 @@ def test_state_entry_of_the_wrong_shape_is_refused_at_load():
     state = model.get_state()
     state.pop("bn_params.0.running_var")
     with pytest.raises(ValueError, match=r"missing \['bn_params.0.running_var'\]"):
+        model.set_state(state)
+    state = model.get_state()
+    state["bn_params.0.running_mean"] = np.full(8, np.nan)
+    with pytest.raises(ValueError, match=r"running_mean.*NaN"):
         model.set_state(state)
     assert_untouched(model, before)
 

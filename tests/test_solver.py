@@ -793,3 +793,30 @@ def test_divergence_advice_shows_the_learning_rate_only_when_there_is_one():
         make_solver(model=NaNAfter(step=1), update_rule="sgd", optim_config={}).train()
     with pytest.raises(TrainingDivergedError, match=r"Lower the learning rate \(now 0\.1\) or"):
         make_solver(model=NaNAfter(step=1)).train()
+
+
+def test_the_best_parameters_come_back_but_the_dropout_stream_goes_on(tmp_path):
+    # rewinding the stream with the best parameters would replay old masks in a later train()
+    rng = np.random.default_rng(0)
+    data = {
+        "X_train": rng.standard_normal((60, 6)),
+        "y_train": rng.integers(3, size=60),
+        "X_val": rng.standard_normal((20, 6)),
+        "y_val": rng.integers(3, size=20),
+    }
+    model = FullyConnectedNet(
+        [8], input_dim=6, num_classes=3, dropout_keep_ratio=0.5, weight_scale=0.5,
+        dtype=np.float64, seed=0,
+    )  # fmt: skip
+    solver = Solver(
+        model, data, update_rule="sgd", optim_config={"learning_rate": 0.5}, batch_size=20,
+        num_epochs=4, verbose=False, seed=0, checkpoint_name=tmp_path / "run",
+    )  # fmt: skip
+    solver.train()
+    best_epoch = int(np.argmax(solver.val_acc_history))
+    assert best_epoch < solver.epoch, "the test needs a best epoch before the last one"
+    for name, value in load_checkpoint(tmp_path / f"run_epoch_{best_epoch}.npz").params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    last = load_checkpoint(tmp_path / f"run_epoch_{solver.epoch}.npz").state["rng.dropout"]
+    assert str(model.get_state()["rng.dropout"]) == str(last)
+    assert str(solver.best_state["rng.dropout"]) != str(last)
