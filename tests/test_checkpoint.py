@@ -1,6 +1,7 @@
 """cs231nbook.checkpoint: atomic writes, all-or-nothing reads, architecture checks."""
 
 import hashlib
+import io
 import json
 import os
 import zipfile
@@ -270,33 +271,57 @@ def test_every_missing_member_is_refused(tmp_path, saved):
         (change_meta(lambda m: m.update(epoch=-1)), "negative"),
         (change_meta(lambda m: m.update(best_val_acc=0.123)), "best_val_acc"),
         (change_meta(lambda m: m.update(unknown=1)), "unknown"),
+        (change_meta(lambda m: m.update(target_epoch=0)), "target_epoch 0 is before its epoch 1"),
+        (change_meta(lambda m: m["rng_states"].pop("eval")), "random streams are ['batch']"),
+        (
+            change_meta(lambda m: m["rng_states"]["batch"].update(bit_generator="Nope")),
+            "random stream 'batch' is not a valid generator state",
+        ),
+        (
+            change_meta(lambda m: m["model"]["params"].update(W1=[[4, 8], "<f4"])),
+            "params do not match the model description",
+        ),
+        (
+            change_meta(lambda m: m["optim_scalars"]["W1"].update(velocity=0.0)),
+            "optimizer config W1['velocity'] is stored twice",
+        ),
     ],
 )
 def test_tampered_contents_are_refused(tmp_path, saved, change, fact):
     assert_refused(retamper(tmp_path, saved, change), fact)
 
 
-def test_object_arrays_are_refused_without_unpickling(tmp_path, saved):
-    arrays = members(saved[0])
-    bad = tmp_path / "objects.npz"
-    write_archive(bad, arrays)
-    # replace one member by an object array (needs pickle to write), then re-seal by hand
-    with zipfile.ZipFile(bad) as archive:
-        entries = {info.filename: archive.read(info) for info in archive.infolist()}
-    import io
+def reseal(path, raw_members, compression=zipfile.ZIP_STORED):
+    """Write ``raw_members`` (name to .npy bytes) as a zip with a valid cs231nbook seal."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, blob in raw_members.items():
+            archive.writestr(name, blob)
+        archive.comment = b"cs231nbook-sha256:" + b"0" * 64
+    data = buffer.getvalue()
+    path.write_bytes(data[:-64] + hashlib.sha256(data[:-64]).hexdigest().encode())
+    return path
 
+
+def raw_members(saved):
+    with zipfile.ZipFile(saved[0]) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def test_object_arrays_are_refused_without_unpickling(tmp_path, saved):
+    # replace one member by an object array (needs pickle to write), then re-seal
+    entries = raw_members(saved)
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.array([1, "x"], dtype=object), allow_pickle=True)
     entries["params/W1.npy"] = buffer.getvalue()
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w") as archive:
-        for name, blob in entries.items():
-            archive.writestr(name, blob)
-        archive.comment = b"cs231nbook-sha256:" + b"0" * 64
-    data = raw.getvalue()
-    data = data[:-64] + hashlib.sha256(data[:-64]).hexdigest().encode()
-    bad.write_bytes(data)
-    assert_refused(bad, "Python objects")
+    assert_refused(reseal(tmp_path / "objects.npz", entries), "Python objects")
+
+
+def test_compressed_members_and_trailing_bytes_are_refused(tmp_path, saved):
+    entries = raw_members(saved)
+    assert_refused(reseal(tmp_path / "zipped.npz", entries, zipfile.ZIP_DEFLATED), "is compressed")
+    entries["params/W1.npy"] += b"\x00" * 8  # a valid array followed by bytes it does not own
+    assert_refused(reseal(tmp_path / "long.npz", entries), "header promises")
 
 
 def test_save_refuses_what_needs_pickle(tmp_path):
@@ -561,3 +586,26 @@ def test_a_cs231n_style_model_with_bn_params_loads_its_running_statistics(tmp_pa
     Solver(Legacy(), data, verbose=False, seed=0).save_checkpoint(tmp_path / "none.npz")
     load_checkpoint(tmp_path / "none.npz", fresh)
     assert "running_mean" not in fresh.bn_params[0]
+
+
+def test_restore_refuses_optimizer_state_that_does_not_fit(tmp_path, saved):
+    def solver():
+        return Solver(
+            bn_model(), blobs(), update_rule="sgd_momentum", optim_config={"learning_rate": 0.05},
+            batch_size=20, num_epochs=1, verbose=False, seed=0,
+        )  # fmt: skip
+
+    solver().restore(saved[0])  # the untampered file fits
+
+    def drop_b1(arrays):  # no config at all for b1
+        change_meta(lambda m: m["optim_scalars"].pop("b1"))(arrays)
+        arrays.pop("optim/b1/velocity")
+        change_meta(lambda m: m["members"].remove("optim/b1/velocity"))(arrays)
+
+    for change, fact in [
+        (drop_b1, "optimizer configs for"),
+        (change_meta(lambda m: m["optim_scalars"]["W1"].update(momentum=1.5)), "'W1' does not fit"),
+    ]:
+        with pytest.raises(ValueError, match=fact) as info:
+            solver().restore(retamper(tmp_path, saved, change))
+        assert "tampered.npz" in str(info.value)
