@@ -303,10 +303,8 @@ def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     if args.resume is not None:
         if os.path.isdir(args.resume):
             parser.error(f"argument --resume: {args.resume!r} is a directory, not a file")
-        if not os.path.isfile(args.resume):
+        if not os.path.isfile(args.resume):  # a file that cannot be read: OSError in main
             parser.error(f"argument --resume: no such file: {args.resume!r}")
-        if not os.access(args.resume, os.R_OK):
-            parser.error(f"argument --resume: cannot read {args.resume!r}")
 
 
 def _unwritable(path: str) -> str | None:

@@ -282,6 +282,10 @@ def test_every_missing_member_is_refused(tmp_path, saved):
             "params do not match the model description",
         ),
         (
+            lambda a: a.__setitem__("best_state/bn_params.0.running_mean", np.zeros(5)),
+            "its best state['bn_params.0.running_mean'] has shape (5,)",
+        ),
+        (
             change_meta(lambda m: m["optim_scalars"]["W1"].update(velocity=0.0)),
             "optimizer config W1['velocity'] is stored twice",
         ),
@@ -609,3 +613,37 @@ def test_restore_refuses_optimizer_state_that_does_not_fit(tmp_path, saved):
         with pytest.raises(ValueError, match=fact) as info:
             solver().restore(retamper(tmp_path, saved, change))
         assert "tampered.npz" in str(info.value)
+
+
+def test_random_stream_states_are_checked_entry_by_entry():
+    from cs231nbook.model_state import generator_state_json, restore_generator
+
+    good = generator_state_json(np.random.default_rng(0))
+    assert restore_generator(good).random() == np.random.default_rng(0).random()
+    extra = json.loads(json.dumps(good))
+    extra["extra"] = 1
+    with pytest.raises(ValueError, match="the stream.*did not survive a round trip"):
+        restore_generator(extra, "the stream")
+    mt = generator_state_json(np.random.Generator(np.random.MT19937(0)))
+    mt["state"]["key"]["__ndarray__"] = "<f8"
+    with pytest.raises(ValueError, match="integer array was expected, got dtype float64"):
+        restore_generator(mt)
+
+
+def test_cs231n_style_state_must_fit_the_bn_params():
+    from cs231nbook.model_state import check_state
+
+    class Legacy:
+        params = {"W": np.zeros((4, 3))}
+        bn_params = [{"mode": "train", "running_mean": np.zeros(3)}]
+
+    model = Legacy()
+    check_state(model, {"bn_params.0.running_mean": np.ones(3)})  # fits
+    for state, fact in [
+        ({"bn_params.1.running_mean": np.ones(3)}, "names layer 1, but the model has 1"),
+        ({"bn_params.0.running_mean": np.ones(4)}, r"shape \(4,\); the model's has \(3,\)"),
+        ({"bn_params.0.gamma": np.ones(3)}, "cannot hold"),
+        ({"bn_params.0.running_var": np.ones((3, 1))}, "1-d floating-point"),
+    ]:
+        with pytest.raises(ValueError, match=fact):
+            check_state(model, state)

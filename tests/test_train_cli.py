@@ -400,3 +400,21 @@ def test_the_interruption_hint_names_the_file_that_holds_this_run(tmp_path, monk
     assert f"{old} holds epoch 3: continue with --resume {old}" in err and str(stale) not in err
     assert main(FC_RUN + ["--checkpoint", str(stale)]) == 130  # the stale file is not this run
     assert "use --checkpoint PATH" in capsys.readouterr().err
+
+
+def test_an_unreadable_resume_file_exits_2_naming_it(tmp_path, monkeypatch, capsys):
+    import cs231nbook.checkpoint as checkpoint_module
+
+    path = tmp_path / "run.npz"
+    assert main(FC_RUN + ["--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+
+    def no_permission(name, mode="r"):
+        raise PermissionError(13, "Permission denied", name)
+
+    monkeypatch.setattr(checkpoint_module, "open", no_permission, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(FC_RUN + ["--resume", str(path)])
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "argument --resume:" in last and "Permission denied" in last and str(path) in last
