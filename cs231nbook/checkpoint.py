@@ -501,11 +501,43 @@ def _group(members: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarr
 
 def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
     """Check every member against the metadata and each other; build the Checkpoint."""
-    listed = meta["members"]
+    _check_member_list(members, meta["members"])
+    losses, train_acc, val_acc, best_val_acc = _histories(members, meta)
+    params, best_params = _float_group(members, "params"), _float_group(members, "best_params")
+    if best_params and _specs(best_params) != _specs(params):
+        raise _Refusal("its best_params do not have the names, shapes and dtypes of its params")
+    state, best_state = _float_group(members, "state"), _float_group(members, "best_state")
+    optim_configs = _optim_configs(members, meta, params)
+    if meta["model"] is not None:
+        _check_model_record(meta["model"], params, state)
+    if meta["rng_states"] is not None:
+        _check_rng_states(meta["rng_states"])
+    return Checkpoint(
+        params=params,
+        best_params=best_params,
+        loss_history=losses,
+        train_acc_history=train_acc,
+        val_acc_history=val_acc,
+        epoch=meta["epoch"],
+        iteration=meta["iteration"],
+        best_val_acc=best_val_acc,
+        hyperparameters=meta["hyperparameters"],
+        optim_configs=optim_configs,
+        state=state,
+        best_state=best_state,
+        target_epoch=meta["target_epoch"],
+        rng_states=meta["rng_states"],
+        model=meta["model"],
+        data=meta["data"],
+    )
+
+
+def _check_member_list(members: Mapping[str, np.ndarray], listed: list[Any]) -> None:
+    """The members are exactly those the metadata lists, each of a known kind."""
     actual = sorted(name for name in members if name != "meta")
     if listed != actual:
-        missing = sorted(set(listed) - set(actual))
-        unexpected = sorted(set(actual) - set(listed))
+        missing = sorted(set(map(str, listed)) - set(actual))
+        unexpected = sorted(set(actual) - set(map(str, listed)))
         raise _Refusal(
             f"its members do not match its list of members: missing {missing}, "
             f"unexpected {unexpected}"
@@ -515,6 +547,12 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
     for name in members:
         if name not in plain and not name.startswith(known):
             raise _Refusal(f"it has an unexpected member {name!r}")
+
+
+def _histories(
+    members: Mapping[str, np.ndarray], meta: Mapping[str, Any]
+) -> tuple[list[float], list[float], list[float], float]:
+    """The three histories and the best validation accuracy, consistent with epoch and iteration."""
     epoch, iteration = meta["epoch"], meta["iteration"]
     losses = _history(members, "loss_history")
     train_acc = _history(members, "train_acc_history")
@@ -528,93 +566,82 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
         )
     if any(not 0 <= a <= 1 for a in train_acc + val_acc):
         raise _Refusal("its accuracy histories hold values outside [0, 1]")
-    best_val_acc = meta["best_val_acc"]
-    if (best_val_acc is None) != (not val_acc) or (val_acc and best_val_acc != max(val_acc)):
-        raise _Refusal(
-            f"its best_val_acc {best_val_acc!r} is not the best of its validation history"
-        )
+    best = meta["best_val_acc"]  # None (JSON has no -inf) before the first evaluation
+    if (best is None) != (not val_acc) or (val_acc and best != max(val_acc)):
+        raise _Refusal(f"its best_val_acc {best!r} is not the best of its validation history")
+    return losses, train_acc, val_acc, -math.inf if best is None else float(best)
 
-    params = _group(members, "params")
-    best_params = _group(members, "best_params")
-    for group, entries in (("params", params), ("best_params", best_params)):
-        for name, value in entries.items():
-            if value.dtype.kind != "f":
-                raise _Refusal(f"its {group}/{name} has dtype {value.dtype}, not floating-point")
-            if not np.all(np.isfinite(value)):
-                raise _Refusal(f"its {group}/{name} holds NaN or infinite values")
-    if best_params and {k: (v.shape, v.dtype) for k, v in best_params.items()} != {
-        k: (v.shape, v.dtype) for k, v in params.items()
-    }:
-        raise _Refusal("its best_params do not have the names, shapes and dtypes of its params")
 
-    optim_configs: dict[str, dict[str, Any]] = {}
+def _float_group(members: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The members under ``prefix/``; parameters must be floating-point, and no float is NaN."""
+    entries = _group(members, prefix)
+    for name, value in entries.items():
+        if prefix.endswith("params") and value.dtype.kind != "f":
+            raise _Refusal(f"its {prefix}/{name} has dtype {value.dtype}, not floating-point")
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise _Refusal(f"its {prefix}/{name} holds NaN or infinite values")
+    return entries
+
+
+def _specs(arrays: Mapping[str, np.ndarray]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    return {name: (value.shape, value.dtype) for name, value in arrays.items()}
+
+
+def _optim_configs(
+    members: Mapping[str, np.ndarray], meta: Mapping[str, Any], params: Mapping[str, np.ndarray]
+) -> dict[str, dict[str, Any]]:
+    """Each parameter's optimizer config: its JSON part from the metadata, its arrays as members."""
+    configs: dict[str, dict[str, Any]] = {}
     for name, scalars in meta["optim_scalars"].items():
         if name not in params or not isinstance(scalars, dict):
             raise _Refusal(f"its optimizer config {name!r} does not belong to a parameter")
-        optim_configs[name] = dict(scalars)
+        configs[name] = dict(scalars)
     for member, value in _group(members, "optim").items():
         name, _, key = member.partition("/")
-        if name not in optim_configs or not key or "/" in key:
+        if name not in configs or not key or "/" in key:
             raise _Refusal(f"its member 'optim/{member}' does not belong to an optimizer config")
-        if key in optim_configs[name]:
+        if key in configs[name]:
             raise _Refusal(f"its optimizer config {name}[{key!r}] is stored twice")
-        optim_configs[name][key] = value
+        configs[name][key] = value
     rule = meta["hyperparameters"].get("update_rule")
     if isinstance(rule, str) and rule in _builtin_rules():
-        for name, config in optim_configs.items():  # their state has the parameter's shape
+        for name, config in configs.items():  # their state has the parameter's shape and dtype
+            mine = params[name]
             for key, value in config.items():
-                if isinstance(value, np.ndarray) and (
-                    value.shape != params[name].shape or value.dtype != params[name].dtype
-                ):
+                if not isinstance(value, np.ndarray):
+                    continue
+                if value.shape != mine.shape or value.dtype != mine.dtype:
                     raise _Refusal(
                         f"its optimizer state optim/{name}/{key} has shape {value.shape} and "
-                        f"dtype {value.dtype}; {rule} keeps the shape {params[name].shape} and "
-                        f"dtype {params[name].dtype} of the parameter"
+                        f"dtype {value.dtype}; {rule} keeps the shape {mine.shape} and "
+                        f"dtype {mine.dtype} of the parameter"
                     )
+    return configs
 
-    state, best_state = _group(members, "state"), _group(members, "best_state")
-    for group, entries in (("state", state), ("best_state", best_state)):
-        for key, value in entries.items():
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                raise _Refusal(f"its {group}/{key} holds NaN or infinite values")
-    model = meta["model"]
-    if model is not None:
-        for key in ("class", "architecture", "params", "state", "fingerprint"):
-            if key not in model:
-                raise _Refusal(f"its model description lacks {key!r}")
-        spec = {n: [list(v.shape), v.dtype.str] for n, v in params.items()}
-        if model["params"] != spec:
-            raise _Refusal("its params do not match the model description stored with them")
-        state_spec = describe_model(_Bare(params), state)["state"]
-        if model["state"] != state_spec:
-            raise _Refusal("its state does not match the model description stored with it")
-    rng_states = meta["rng_states"]
-    if rng_states is not None:
-        if set(rng_states) != {"batch", "eval"}:
-            raise _Refusal(f"its random streams are {sorted(rng_states)}, not batch and eval")
-        for key, value in rng_states.items():
-            try:
-                restore_generator(value, f"random stream {key!r}")
-            except ValueError as error:
-                raise _Refusal(f"its {error}") from None
-    return Checkpoint(
-        params=params,
-        best_params=best_params,
-        loss_history=losses,
-        train_acc_history=train_acc,
-        val_acc_history=val_acc,
-        epoch=epoch,
-        iteration=iteration,
-        best_val_acc=-math.inf if best_val_acc is None else float(best_val_acc),
-        hyperparameters=meta["hyperparameters"],
-        optim_configs=optim_configs,
-        state=state,
-        best_state=best_state,
-        target_epoch=meta["target_epoch"],
-        rng_states=rng_states,
-        model=model,
-        data=meta["data"],
-    )
+
+def _check_model_record(
+    model: Mapping[str, Any], params: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]
+) -> None:
+    """The stored model description agrees with the stored parameters and state."""
+    for key in ("class", "architecture", "params", "state", "fingerprint"):
+        if key not in model:
+            raise _Refusal(f"its model description lacks {key!r}")
+    spec = {n: [list(v.shape), v.dtype.str] for n, v in params.items()}
+    if model["params"] != spec:
+        raise _Refusal("its params do not match the model description stored with them")
+    if model["state"] != describe_model(_Bare(dict(params)), state)["state"]:
+        raise _Refusal("its state does not match the model description stored with it")
+
+
+def _check_rng_states(rng_states: Mapping[str, Any]) -> None:
+    """The Solver's two random streams, each a valid generator state."""
+    if set(rng_states) != {"batch", "eval"}:
+        raise _Refusal(f"its random streams are {sorted(rng_states)}, not batch and eval")
+    for key, value in rng_states.items():
+        try:
+            restore_generator(value, f"random stream {key!r}")
+        except ValueError as error:
+            raise _Refusal(f"its {error}") from None
 
 
 def _builtin_rules() -> set[str]:
