@@ -120,7 +120,9 @@ class Checkpoint:
         without any.
     target_epoch : int or None
         The epoch the ``train()`` call in progress was heading for (None if no
-        call was in progress): :meth:`cs231nbook.solver.Solver.restore` continues to it.
+        call was in progress). :meth:`cs231nbook.solver.Solver.restore`
+        continues that call, which started at ``target_epoch -
+        hyperparameters['num_epochs']``, for the restoring Solver's ``num_epochs``.
     rng_states : dict or None
         The Solver's random streams (``'batch'``, ``'eval'``), as JSON.
     model : dict or None

@@ -502,21 +502,21 @@ class Solver:
 
         Raises
         ------
+        TypeError
+            If ``y`` is not an integer array.
+        ValueError
+            If ``y`` does not hold one label per example.
         TrainingDivergedError
             If the model's scores are NaN or infinite.
         """
         X = _checks.float_array("X", X, min_ndim=2)
-        if (
-            not isinstance(y, np.ndarray)
-            or not np.issubdtype(y.dtype, np.integer)
-            or y.shape != (X.shape[0],)
-        ):
-            got = (
-                f"shape {y.shape}, dtype {y.dtype}"
-                if isinstance(y, np.ndarray)
-                else type(y).__name__
+        if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
+            got = f"dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
+            raise TypeError(f"y must be a NumPy array of integer labels; got {got}")
+        if y.shape != (X.shape[0],):
+            raise ValueError(
+                f"y must have shape ({X.shape[0]},), one label per row of X; got {y.shape}"
             )
-            raise ValueError(f"y must be an integer array of shape ({X.shape[0]},); got {got}")
         num_samples = _optional_positive_int("num_samples", num_samples)
         batch_size = _checks.positive_int("batch_size", batch_size)
         N = X.shape[0]
@@ -571,8 +571,9 @@ class Solver:
         Calling it again runs ``num_epochs`` more epochs from where the last
         call stopped (from the restored best parameters, with the histories,
         the optimizer state and the random streams carried on), as in CS231n.
-        After :meth:`restore` from a checkpoint written during a call, it runs
-        the epochs that call had left.
+        After :meth:`restore` from a checkpoint written during a call, it
+        finishes that call: to ``num_epochs`` epochs after the epoch the call
+        started at.
 
         Raises
         ------

@@ -820,3 +820,14 @@ def test_the_best_parameters_come_back_but_the_dropout_stream_goes_on(tmp_path):
     last = load_checkpoint(tmp_path / f"run_epoch_{solver.epoch}.npz").state["rng.dropout"]
     assert str(model.get_state()["rng.dropout"]) == str(last)
     assert str(solver.best_state["rng.dropout"]) != str(last)
+
+
+def test_check_accuracy_refuses_labels_of_the_wrong_kind_or_shape():
+    solver = make_solver()
+    X, y = solver.X_val, solver.y_val
+    with pytest.raises(TypeError, match=r"y must be .*integer labels; got dtype float64"):
+        solver.check_accuracy(X, y.astype(float))
+    with pytest.raises(TypeError, match=r"y must be .*integer labels; got list"):
+        solver.check_accuracy(X, list(y))
+    with pytest.raises(ValueError, match=r"y must have shape \(30,\).*got \(29,\)"):
+        solver.check_accuracy(X, y[:-1])
