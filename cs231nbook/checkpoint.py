@@ -283,14 +283,62 @@ def save_checkpoint(
         If the file cannot be written; the target is then unchanged and no
         temporary file is left.
     """
+    where = f"cannot save checkpoint {os.fspath(path)!r}"
+    try:
+        arrays, optim_scalars = _arrays_of_the_run(
+            params, best_params, state or {}, best_state or {}, optim_configs
+        )
+        arrays["loss_history"] = np.asarray(loss_history, dtype=np.float64)
+        arrays["train_acc_history"] = np.asarray(train_acc_history, dtype=np.float64)
+        arrays["val_acc_history"] = np.asarray(val_acc_history, dtype=np.float64)
+        best = float(best_val_acc)
+        meta = {
+            "format": FORMAT,
+            "version": VERSION,
+            "epoch": int(epoch),
+            "iteration": int(iteration),
+            "target_epoch": None if target_epoch is None else int(target_epoch),
+            "best_val_acc": best if math.isfinite(best) else None,
+            "hyperparameters": _jsonable(hyperparameters, "hyperparameters"),
+            "optim_scalars": optim_scalars,
+            "rng_states": None if rng_states is None else _jsonable(rng_states, "rng_states"),
+            "model": None if model is None else _jsonable(model, "model"),
+            "data": None if data is None else _jsonable(data, "data"),
+            "members": sorted(arrays),
+        }
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None
+    try:
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
+    except ValueError:
+        raise ValueError(f"{where}: its metadata holds NaN or infinity") from None
+    try:  # never write a file that read_checkpoint would refuse
+        _parse(arrays, _check_meta(arrays))
+    except _Refusal as problem:
+        raise ValueError(f"{where}: {problem}") from None
+    write_archive(path, arrays)
+
+
+def _arrays_of_the_run(
+    params: Mapping[str, np.ndarray],
+    best_params: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
+    best_state: Mapping[str, np.ndarray],
+    optim_configs: Mapping[str, Mapping[str, Any]],
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+    """The archive members (``params/W1``, ``optim/W1/velocity``, ...) and the JSON part of
+    the optimizer configs."""
     arrays: dict[str, np.ndarray] = {}
-    for prefix, entries in (("params", params), ("best_params", best_params)):
+    groups = {
+        "params": params,
+        "best_params": best_params,
+        "state": state,
+        "best_state": best_state,
+    }
+    for prefix, entries in groups.items():
+        what = "parameter" if prefix.endswith("params") else "state"
         for name, value in entries.items():
-            key = f"{prefix}/{check_member_name(name, 'parameter')}"
-            arrays[key] = _plain_array(value, key)
-    for prefix, maybe in (("state", state), ("best_state", best_state)):
-        for name, value in (maybe or {}).items():
-            key = f"{prefix}/{check_member_name(name, 'state')}"
+            key = f"{prefix}/{check_member_name(name, what)}"
             arrays[key] = _plain_array(value, key)
     optim_scalars: dict[str, dict[str, Any]] = {}
     for name, config in optim_configs.items():
@@ -301,34 +349,7 @@ def save_checkpoint(
                 arrays[member] = _plain_array(value, member)
             else:
                 optim_scalars[name][key] = _jsonable(value, f"optim_configs[{name!r}][{key!r}]")
-    arrays["loss_history"] = np.asarray(loss_history, dtype=np.float64)
-    arrays["train_acc_history"] = np.asarray(train_acc_history, dtype=np.float64)
-    arrays["val_acc_history"] = np.asarray(val_acc_history, dtype=np.float64)
-    best = float(best_val_acc)
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "epoch": int(epoch),
-        "iteration": int(iteration),
-        "target_epoch": None if target_epoch is None else int(target_epoch),
-        "best_val_acc": best if math.isfinite(best) else None,
-        "hyperparameters": _jsonable(hyperparameters, "hyperparameters"),
-        "optim_scalars": optim_scalars,
-        "rng_states": None if rng_states is None else _jsonable(rng_states, "rng_states"),
-        "model": None if model is None else _jsonable(model, "model"),
-        "data": None if data is None else _jsonable(data, "data"),
-        "members": sorted(arrays),
-    }
-    where = f"cannot save checkpoint {os.fspath(path)!r}"
-    try:
-        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
-    except ValueError:
-        raise ValueError(f"{where}: its metadata holds NaN or infinity") from None
-    try:  # never write a file that read_checkpoint would refuse
-        _parse(arrays, _check_meta(arrays))
-    except _Refusal as problem:
-        raise ValueError(f"{where}: {problem}") from None
-    write_archive(path, arrays)
+    return arrays, optim_scalars
 
 
 def write_archive(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
