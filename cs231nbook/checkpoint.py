@@ -71,6 +71,7 @@ from .model_state import (
 
 __all__ = [
     "Checkpoint",
+    "as_metadata",
     "check_fits_model",
     "check_member_name",
     "load_checkpoint",
@@ -218,6 +219,12 @@ def _jsonable(value: Any, what: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(item, f"{what}[{i}]") for i, item in enumerate(value)]
     return _json_scalar(value, what)
+
+
+def as_metadata(value: Any, what: str) -> Any:
+    """``value`` as a checkpoint's JSON metadata stores it and reads it back (tuples become
+    lists, NumPy scalars Python numbers); ``TypeError`` naming ``what`` if it cannot be stored."""
+    return json.loads(json.dumps(_jsonable(value, what)))
 
 
 def check_member_name(name: Any, what: str) -> str:

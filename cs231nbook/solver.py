@@ -40,6 +40,7 @@ import numpy as np
 from . import _checks
 from .checkpoint import (
     Checkpoint,
+    as_metadata,
     check_fits_model,
     check_member_name,
     load_checkpoint,
@@ -394,6 +395,8 @@ class Solver:
             raise ValueError(f"seed must be an integer >= 0; got {seed}")
         self.seed = seed
         self._reset()
+        if self.checkpoint_name is not None or self.checkpoint_path is not None:
+            as_metadata(self.hyperparameters(), "hyperparameters")  # TypeError before training
 
     def _reset(self) -> None:
         """Fresh bookkeeping, per-parameter optimizer configs and random streams (CS231n's name)."""
@@ -777,7 +780,10 @@ class Solver:
             raise ValueError(
                 "it was not written by a Solver (no random streams, model or data record)"
             )
-        mine = _as_json(self.hyperparameters())
+        try:
+            mine = as_metadata(self.hyperparameters(), "hyperparameters")
+        except TypeError as error:
+            raise ValueError(f"this Solver's settings cannot be stored in one: {error}") from None
         for key in (
             "update_rule",
             "optim_config",
@@ -835,13 +841,3 @@ class Solver:
         return target
 
     load_checkpoint = staticmethod(load_checkpoint)
-
-
-def _as_json(value: Any) -> Any:
-    """``value`` as it reads back from a checkpoint's JSON metadata (tuples become lists)."""
-    import json
-
-    try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError):
-        return value

@@ -831,3 +831,17 @@ def test_check_accuracy_refuses_labels_of_the_wrong_kind_or_shape():
         solver.check_accuracy(X, list(y))
     with pytest.raises(ValueError, match=r"y must have shape \(30,\).*got \(29,\)"):
         solver.check_accuracy(X, y[:-1])
+
+
+def test_settings_a_checkpoint_cannot_store_are_refused_at_construction(tmp_path):
+    def rule(w, dw, config):
+        return w - config["schedule"](0) * dw, config
+
+    config = {"schedule": lambda step: 0.1}
+    with pytest.raises(TypeError, match=r"optim_config.*'schedule'.*function"):
+        make_solver(update_rule=rule, optim_config=config, checkpoint_path=tmp_path / "c.npz")
+    solver = make_solver(update_rule=rule, optim_config=config, num_epochs=1)  # fine without
+    solver.train()
+    with pytest.raises(TypeError, match=r"c\.npz.*'schedule'"):
+        solver.save_checkpoint(tmp_path / "c.npz")
+    assert os.listdir(tmp_path) == []
