@@ -52,7 +52,7 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -359,6 +359,21 @@ def _arrays_of_the_run(
     return arrays, optim_scalars
 
 
+def _new_temporary_file(directory: str) -> tuple[int, str]:
+    """A new file in ``directory``, opened for reading and writing: (descriptor, path).
+
+    Created with mode 0o666 less the umask, as any new file (``tempfile.mkstemp``
+    would make the checkpoint readable by its owner only).
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        path = os.path.join(directory, f".checkpoint-{secrets.token_hex(8)}.npz.tmp")
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:  # another writer drew the same name: draw again
+            continue
+
+
 def write_archive(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` as a sealed ``.npz`` (members ``<name>.npy``, stored, no pickle).
 
@@ -370,7 +385,7 @@ def write_archive(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> 
     """
     target = os.path.realpath(os.fspath(path))
     directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz.tmp", dir=directory)
+    fd, tmp = _new_temporary_file(directory)
     try:
         with os.fdopen(fd, "w+b") as handle:
             with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:

@@ -495,7 +495,7 @@ def test_models_without_state_keep_working(tmp_path):
 
 
 STEPS = [
-    ("tempfile", "mkstemp"),
+    ("os", "open"),
     ("zipfile.ZipFile", "open"),
     ("np.lib.format", "write_array"),
     ("hashlib", "sha256"),
@@ -509,12 +509,10 @@ def test_an_interrupted_save_leaves_the_old_file_and_no_temporary(
     tmp_path, monkeypatch, saved, module, attribute
 ):
     import hashlib as hashlib_module
-    import tempfile
 
     target = tmp_path / "state.npz"
     target.write_bytes(saved[1])
     owner = {
-        "tempfile": tempfile,
         "zipfile.ZipFile": zipfile.ZipFile,
         "np.lib.format": np.lib.format,
         "hashlib": hashlib_module,
@@ -647,3 +645,16 @@ def test_cs231n_style_state_must_fit_the_bn_params():
     ]:
         with pytest.raises(ValueError, match=fact):
             check_state(model, state)
+
+
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path, saved):
+    # tempfile.mkstemp made every checkpoint readable by its owner only (0o600)
+    umask = os.umask(0o022)
+    try:
+        write_archive(tmp_path / "shared.npz", members(saved[0]))
+        os.umask(0o077)
+        write_archive(tmp_path / "private.npz", members(saved[0]))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "shared.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.npz").stat().st_mode & 0o777 == 0o600
