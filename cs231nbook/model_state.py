@@ -170,7 +170,10 @@ def _spec(value: np.ndarray) -> tuple[tuple[int, ...], str]:
 
 
 def check_state(model: Any, state: Any, what: str = "state") -> dict[str, np.ndarray]:
-    """Validated copies of ``state`` for ``model``, or ``ValueError``; nothing is assigned.
+    """Validated copies of ``state`` for ``model``; nothing is assigned.
+
+    Raises ``TypeError`` if ``state`` is not a dict, ``ValueError`` if an entry
+    is missing, unexpected, misshapen, of another dtype or NaN.
 
     ``state`` must have exactly the keys of ``get_model_state(model)``, each an
     array of the same shape and dtype; ``"rng."`` entries must decode to a

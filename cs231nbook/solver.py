@@ -265,10 +265,13 @@ class Solver:
     checkpoint_name : str or path-like, optional
         If given, after each epoch the state is saved to
         ``f"{checkpoint_name}_epoch_{epoch}.npz"`` (see ``cs231nbook.checkpoint``).
-        Its directory must exist and be writable (checked here).
+        Its directory must exist and be writable, and the parameter names,
+        state keys and settings must be storable (checked here, before any
+        training).
     checkpoint_path : str or path-like, optional
         If given, after each epoch the state is saved to this one file, replacing
-        it atomically, so that it always holds the last completed epoch.
+        it atomically, so that it always holds the last completed epoch (checked
+        likewise).
     print_every : int or None, default 10
         With ``verbose``, also print the minibatch loss every ``print_every``
         iterations (CS231n's progress lines); None prints only the one line per
@@ -318,8 +321,8 @@ class Solver:
     Notes
     -----
     :meth:`train` raises :class:`TrainingDivergedError` (a ``FloatingPointError``)
-    as soon as a minibatch loss, a gradient, an updated parameter or the scores
-    are NaN or infinite, typically because the learning rate or weight scale is
+    as soon as a minibatch loss, a gradient, the model's state (running
+    statistics), an updated parameter or the scores are NaN or infinite, typically because the learning rate or weight scale is
     too large. The model then keeps the parameters and state of the last finite
     step, and the optimizer state is that of the same step.
     """
