@@ -425,38 +425,62 @@ class Solver:
     # --- one step ---------------------------------------------------------------------------
 
     def _step(self, batch: np.ndarray) -> float:
-        """One update of every parameter on the minibatch ``batch`` (indices into the training set)."""
-        X_batch, y_batch = self.X_train[batch], self.y_train[batch]
-        state_before = get_model_state(self.model)  # put back if this step diverges
-        # a diverging run would only print overflow warnings before the checks below say it clearly
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, grads = self.model.loss(X_batch, y_batch)
-            loss = float(loss)
-            problem = self._non_finite(loss, grads)
-            if problem:
-                self._diverged(state_before, f"{problem}. {self._lower()} or the weight scale.")
-            # the update goes into copies: the model and the configs change only if it is finite
-            updated, configs = {}, {}
-            for name, w in self.model.params.items():
-                config = dict(self.optim_configs[name])
-                updated[name], configs[name] = self.update_rule(w, grads[name], config)
-        bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
-        if bad:
-            self._diverged(state_before, f"the update made {bad} non-finite. {self._lower()}.")
+        """One update of every parameter on the minibatch ``batch`` (indices into the training set).
+
+        All or nothing: if the step fails (divergence, a gradient missing or of
+        the wrong shape, an interruption), the model's state is put back and
+        the parameters, the optimizer configs and the histories are unchanged.
+        """
+        state_before = get_model_state(self.model)
+        try:
+            loss, updated, configs = self._compute_step(batch)
+        except BaseException:
+            set_model_state(self.model, state_before)  # e.g. running statistics of this batch
+            raise
         self.model.params.update(updated)
         self.optim_configs.update(configs)
         self.iteration += 1
         self.loss_history.append(loss)
         return loss
 
+    def _compute_step(self, batch: np.ndarray) -> tuple[float, dict, dict]:
+        """The loss on ``batch``, and the updated parameters and optimizer configs as new dicts.
+
+        Raises TrainingDivergedError if anything is NaN or infinite.
+        """
+        X_batch, y_batch = self.X_train[batch], self.y_train[batch]
+        # a diverging run would only print overflow warnings before the checks below say it clearly
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, grads = self.model.loss(X_batch, y_batch)
+            loss = float(loss)
+            problem = self._non_finite(loss, grads)
+            if problem:
+                raise self._divergence(f"{problem}. {self._lower()} or the weight scale.")
+            updated, configs = {}, {}
+            for name, w in self.model.params.items():
+                config = dict(self.optim_configs[name])
+                updated[name], configs[name] = self.update_rule(w, grads[name], config)
+        bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
+        if bad:
+            raise self._divergence(f"the update made {bad} non-finite. {self._lower()}.")
+        return loss, updated, configs
+
     def _non_finite(self, loss: float, grads: Mapping[str, np.ndarray]) -> str | None:
-        """What is NaN or infinite after a forward and backward pass (loss, gradients, state)."""
-        missing = sorted(set(self.model.params) - set(grads))
-        if missing:
-            raise ValueError(f"model.loss(X, y) returned no gradient for the parameters {missing}")
+        """What is NaN or infinite after a forward and backward pass (loss, gradients, state).
+
+        Raises ValueError if ``grads`` lacks a parameter or has one of another shape.
+        """
+        for name, w in self.model.params.items():
+            g = grads.get(name)
+            if not isinstance(g, np.ndarray) or g.shape != w.shape:
+                got = f"shape {g.shape}" if isinstance(g, np.ndarray) else repr(g)
+                raise ValueError(
+                    f"model.loss(X, y) must return a gradient of shape {w.shape} for the "
+                    f"parameter {name!r}; got {got}"
+                )
         if not math.isfinite(loss):
             return f"the loss is {loss}"
-        bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
+        bad = [name for name in self.model.params if not np.all(np.isfinite(grads[name]))]
         if bad:
             return f"the gradients of {bad} are not finite"
         state = get_model_state(self.model)
@@ -465,10 +489,9 @@ class Solver:
             return f"the model's state {bad} is not finite"
         return None
 
-    def _diverged(self, state: dict[str, np.ndarray], what: str) -> None:
-        """Put the model's state of the last finite step back and raise TrainingDivergedError."""
-        set_model_state(self.model, state)
-        raise TrainingDivergedError(
+    def _divergence(self, what: str) -> TrainingDivergedError:
+        """The error that stops training at the step in progress."""
+        return TrainingDivergedError(
             f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): {what}"
         )
 

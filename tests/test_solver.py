@@ -845,3 +845,34 @@ def test_settings_a_checkpoint_cannot_store_are_refused_at_construction(tmp_path
     with pytest.raises(TypeError, match=r"c\.npz.*'schedule'"):
         solver.save_checkpoint(tmp_path / "c.npz")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "break_grads, fact",
+    [
+        (lambda g: g.pop("b1"), r"shape \(8,\) for the parameter 'b1'; got None"),
+        (lambda g: g.update(b1=g["b1"][None]), r"shape \(8,\) for the parameter 'b1'; got shape"),
+    ],
+)
+def test_a_broken_gradient_is_refused_and_the_step_leaves_nothing_behind(break_grads, fact):
+    # the forward pass already moved the running statistics: they are put back
+    class Broken(FullyConnectedNet):
+        def loss(self, X, y=None):
+            out = super().loss(X, y)
+            if y is not None:
+                break_grads(out[1])
+            return out
+
+    model = Broken(
+        [8], input_dim=4, num_classes=3, normalization="batchnorm", dtype=np.float64, seed=0
+    )
+    state = model.get_state()
+    params = {k: v.copy() for k, v in model.params.items()}
+    solver = make_solver(model=model)
+    with pytest.raises(ValueError, match=fact):
+        solver.train()
+    for key, value in state.items():
+        np.testing.assert_array_equal(model.get_state()[key], value)
+    for name, value in params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    assert solver.iteration == 0 and solver.loss_history == []
