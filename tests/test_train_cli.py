@@ -168,15 +168,6 @@ def test_unreadable_cifar10_is_an_error_not_a_traceback(tmp_path, capsys):
     assert "error: cannot read the data: no CIFAR-10 batches found" in err
 
 
-def test_help_lists_the_choices_and_defaults(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())
-    assert "{fc,threelayer,deep}" in text and "(default: threelayer)" in text
-    assert "--resume PATH" in text and "--lr-decay LR_DECAY factor in (0, 1]" in text
-
-
 def test_every_training_option_reaches_the_solver(tmp_path, monkeypatch):
     # an option that main() parsed but did not pass on would fail here
     seen = {}
