@@ -171,7 +171,9 @@ def _check_writable(name: str, path: Any) -> str | None:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str, a path or None; got {path!r}")
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.realpath(path))  # a link's target is written
+    # checkpoint_name is the prefix of the files written, checkpoint_path a file (or a link to one)
+    first_file = path + "_epoch_1.npz" if name == "checkpoint_name" else path
+    directory = os.path.dirname(os.path.realpath(first_file))
     if not os.path.isdir(directory):
         raise ValueError(f"{name}: the directory {directory!r} does not exist")
     try:

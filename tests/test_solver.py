@@ -876,3 +876,11 @@ def test_a_broken_gradient_is_refused_and_the_step_leaves_nothing_behind(break_g
     for name, value in params.items():
         np.testing.assert_array_equal(model.params[name], value)
     assert solver.iteration == 0 and solver.loss_history == []
+
+
+def test_a_checkpoint_name_that_is_a_link_is_a_prefix_not_a_file(tmp_path):
+    # the files are run_epoch_<k>.npz next to the link; where the link points does not matter
+    (tmp_path / "run").symlink_to(tmp_path / "missing" / "dir")
+    solver = make_solver(num_epochs=1, checkpoint_name=tmp_path / "run")
+    solver.train()
+    assert (tmp_path / "run_epoch_1.npz").is_file()
