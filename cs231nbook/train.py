@@ -490,11 +490,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         split: solver.check_accuracy(data[f"X_{split}"], data[f"y_{split}"])
         for split in ("train", "val", "test")
     }
-    epochs = f"epochs {first_epoch} to {solver.epoch}" if first_epoch > 1 else "epochs"
-    print(
-        f"trained {solver.epoch - first_epoch + 1} {epochs} in {seconds:.1f} s; best validation "
-        f"accuracy at epoch {int(np.argmax(solver.val_acc_history))}"
-    )
+    if solver.epoch < first_epoch:
+        trained = f"nothing left to train (the run had reached epoch {solver.epoch})"
+    elif solver.epoch == first_epoch:
+        trained = f"trained epoch {solver.epoch} in {seconds:.1f} s"
+    else:
+        trained = f"trained epochs {first_epoch} to {solver.epoch} in {seconds:.1f} s"
+    best = int(np.argmax(solver.val_acc_history))
+    print(f"{trained}; best validation accuracy at epoch {best}")
     print("final accuracy: " + "  ".join(f"{k} {v:.4f}" for k, v in accuracies.items()))
     if args.checkpoint is not None:
         print(f"checkpoint of epoch {solver.epoch} saved to {args.checkpoint}")

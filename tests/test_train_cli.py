@@ -226,7 +226,7 @@ def test_an_interrupted_run_resumes_exactly(tmp_path, monkeypatch, capsys):
     assert main(FC_RUN + ["--checkpoint", str(part), "--resume", str(part)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"resumed from {part} after epoch 1" in out
-    assert any(line.startswith("trained 2 epochs 2 to 3 in ") for line in out)
+    assert any(line.startswith("trained epochs 2 to 3 in ") for line in out)
     final = [line for line in out if line.startswith("final accuracy")]
     assert final == [line for line in expected if line.startswith("final accuracy")]
     a, b = load_checkpoint(full), load_checkpoint(part)
@@ -367,7 +367,9 @@ def test_resume_with_more_epochs_extends_the_run_exactly(tmp_path, capsys):
     capsys.readouterr()
     assert main(five + ["--resume", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert any(line.startswith("trained 2 epochs 4 to 5 in ") for line in out)
+    assert any(line.startswith("trained epochs 4 to 5 in ") for line in out)
+    assert main(FC_RUN + ["--checkpoint", str(path), "--resume", str(path)]) == 0  # finished
+    assert "nothing left to train (the run had reached epoch 3)" in capsys.readouterr().out
     assert [line for line in out if "accuracy" in line][1:] == expected[1:]  # after the time
 
 
