@@ -772,7 +772,7 @@ class Solver:
         name = os.fspath(path)
         checkpoint = read_checkpoint(name)
         try:
-            target_epoch = self._check_restorable(checkpoint, name)
+            target_epoch = self._check_restorable(checkpoint)
         except ValueError as error:
             raise ValueError(f"cannot restore from {name!r}: {error}") from None
         streams = {
@@ -798,7 +798,7 @@ class Solver:
         self._batch_rng, self._eval_rng = streams["batch"], streams["eval"]
         return checkpoint
 
-    def _check_restorable(self, checkpoint: Checkpoint, name: str) -> int | None:
+    def _check_restorable(self, checkpoint: Checkpoint) -> int | None:
         """Raise ``ValueError`` unless this Solver can continue ``checkpoint`` exactly.
 
         Returns the epoch the resumed ``train()`` call ends at (None if the
