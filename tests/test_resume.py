@@ -39,6 +39,23 @@ def images(n_train=40, n_val=20, seed=3):
     }
 
 
+class SoftmaxRegression:
+    """A model of your own: only params and loss, no get_state, no architecture."""
+
+    def __init__(self, D=6, C=3):
+        self.params = {"W": np.zeros((D, C)), "b": np.zeros(C)}
+
+    def loss(self, X, y=None):
+        scores = X @ self.params["W"] + self.params["b"]
+        if y is None:
+            return scores
+        p = np.exp(scores - scores.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        loss = -np.log(p[np.arange(len(y)), y]).mean()
+        p[np.arange(len(y)), y] -= 1
+        return loss, {"W": X.T @ p / len(y), "b": p.mean(0)}
+
+
 # Each setup: (model builder, data builder, Solver arguments). Every one keeps some state the
 # resumed run must get back: momentum/Adam state, a decayed learning rate, running statistics,
 # a dropout stream, accuracy subsamples.
@@ -67,6 +84,23 @@ SETUPS = {
             num_train_samples=30,
             num_val_samples=25,
         ),
+    ),
+    "fc-dropout-nesterov": (
+        lambda: FullyConnectedNet(
+            [10], input_dim=6, num_classes=3, dropout_keep_ratio=0.6, dtype=np.float64, seed=0
+        ),
+        blobs,
+        dict(
+            update_rule="nesterov_momentum",
+            optim_config={"learning_rate": 0.05},
+            lr_decay=0.7,
+            num_train_samples=20,
+        ),
+    ),
+    "own-model-without-state": (
+        lambda: SoftmaxRegression(),
+        blobs,
+        dict(update_rule="sgd_momentum", optim_config={"learning_rate": 0.1}, lr_decay=0.9),
     ),
     "deepconv-batchnorm-rmsprop": (
         lambda: DeepConvNet(
@@ -270,7 +304,7 @@ def solver_fingerprint(solver):
         {k: v.copy() for k, v in solver.model.params.items()},
         {
             k: str(v) if k.startswith("rng.") else v.copy()
-            for k, v in solver.model.get_state().items()
+            for k, v in getattr(solver.model, "get_state", dict)().items()
         },
         list(solver.loss_history),
         solver.epoch,
