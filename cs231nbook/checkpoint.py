@@ -746,7 +746,11 @@ def check_fits_model(checkpoint: Checkpoint, model: Any, path: str = "") -> None
     Compares the stored description (class, architecture, parameter and state
     names, shapes and dtypes) and checks the parameters and both states against
     the model; changes nothing.
+
+    Raises ``TypeError`` if ``model`` has no ``params`` dict (it is not a model).
     """
+    if not isinstance(getattr(model, "params", None), dict):
+        raise TypeError(f"model must have a params dict; got {type(model).__name__}")
     where = f"cannot load checkpoint {path!r}: " if path else ""
     try:
         if checkpoint.model is not None:
@@ -794,6 +798,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
     ValueError
         If the file is damaged, truncated, changed, foreign, or does not fit
         ``model``; the message names the file and the problem.
+    TypeError
+        If ``model`` is not a model (no ``params`` dict).
+    OSError
+        If the file cannot be opened.
 
     Examples
     --------

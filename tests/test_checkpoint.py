@@ -658,3 +658,9 @@ def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path, saved):
         os.umask(umask)
     assert (tmp_path / "shared.npz").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "private.npz").stat().st_mode & 0o777 == 0o600
+
+
+def test_loading_into_something_that_is_not_a_model_is_a_type_error(saved):
+    for thing in (object(), {"W1": np.zeros((4, 8))}):
+        with pytest.raises(TypeError, match="model must have a params dict"):
+            load_checkpoint(saved[0], thing)
