@@ -827,8 +827,18 @@ class Solver:
                     f"it was written by a run with {key} = {stored!r}; this one has {mine[key]!r}"
                 )
         for key, record in self._data_fingerprint().items():
-            if checkpoint.data.get(key) != record:
-                raise ValueError(f"it was written while training on other data: {key} differs")
+            stored = checkpoint.data.get(key)
+            if stored != record:
+                stored = stored if isinstance(stored, dict) else {}
+                field = next((f for f in ("shape", "dtype") if stored.get(f) != record[f]), None)
+                how = (
+                    "its values"
+                    if field is None
+                    else f"{field} {stored.get(field)} vs {record[field]}"
+                )
+                raise ValueError(
+                    f"it was written while training on other data: {key} differs ({how})"
+                )
         check_fits_model(checkpoint, self.model)
         batch = min(self.batch_size, self.X_train.shape[0])
         if checkpoint.iteration != checkpoint.epoch * (self.X_train.shape[0] // batch):

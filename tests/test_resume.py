@@ -345,7 +345,10 @@ def test_other_data_model_or_reg_are_refused(epoch_two):
     settings = dict(batch_size=16, num_epochs=NUM_EPOCHS, verbose=False, seed=0, **kwargs)
     model = SETUPS["fc-batchnorm-dropout-adam"][0]()
     data = blobs(seed=5)
-    with pytest.raises(ValueError, match="other data: X_train"):
+    with pytest.raises(ValueError, match=r"other data: X_train differs \(its values\)"):
+        Solver(model, data, **settings).restore(epoch_two)
+    data = dict(blobs(), X_train=blobs()["X_train"].astype(np.float32))
+    with pytest.raises(ValueError, match=r"X_train differs \(dtype <f8 vs <f4\)"):
         Solver(model, data, **settings).restore(epoch_two)
     other = FullyConnectedNet([10, 10], input_dim=6, num_classes=3, dtype=np.float64, seed=0)
     with pytest.raises(ValueError, match="dropout_keep_ratio"):
