@@ -19,8 +19,9 @@ member                             content
 ``meta``                           a JSON string: format and version, epoch, iteration, the
                                    epoch the interrupted ``train()`` call was heading for,
                                    best validation accuracy, the Solver's hyperparameters,
-                                   the scalar part of every optimizer config (``t``, the
-                                   decayed ``learning_rate``), the Solver's two random
+                                   the non-array part of every optimizer config (``t``,
+                                   the decayed ``learning_rate``; numbers, strings, lists
+                                   and dicts of them), the Solver's two random
                                    streams (minibatch order, accuracy subsamples), the
                                    model's description (class, architecture, names, shapes
                                    and dtypes of parameters and state) and a fingerprint of
@@ -51,7 +52,7 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ from .model_state import (
 
 __all__ = [
     "Checkpoint",
+    "as_metadata",
+    "check_fits_model",
+    "check_member_name",
     "load_checkpoint",
     "load_params_into",
     "load_state_into",
@@ -117,7 +121,9 @@ class Checkpoint:
         without any.
     target_epoch : int or None
         The epoch the ``train()`` call in progress was heading for (None if no
-        call was in progress): :meth:`cs231nbook.solver.Solver.restore` continues to it.
+        call was in progress). :meth:`cs231nbook.solver.Solver.restore`
+        continues that call, which started at ``target_epoch -
+        hyperparameters['num_epochs']``, for the restoring Solver's ``num_epochs``.
     rng_states : dict or None
         The Solver's random streams (``'batch'``, ``'eval'``), as JSON.
     model : dict or None
@@ -215,9 +221,23 @@ def _jsonable(value: Any, what: str) -> Any:
     return _json_scalar(value, what)
 
 
-def _check_name(name: Any, what: str) -> str:
+def as_metadata(value: Any, what: str) -> Any:
+    """``value`` as a checkpoint's JSON metadata stores it and reads it back (tuples become
+    lists, NumPy scalars Python numbers); ``TypeError`` naming ``what`` if it cannot be stored."""
+    return json.loads(json.dumps(_jsonable(value, what)))
+
+
+def check_member_name(name: Any, what: str) -> str:
+    """``name`` if a checkpoint can store an entry under it, else ``ValueError``.
+
+    Parameter names, state keys and optimizer-config keys become archive members
+    (``params/<name>``): non-empty strings without ``'/'`` that do not end in ``.npy``.
+    """
     if not isinstance(name, str) or not name or "/" in name or name.endswith(".npy"):
-        raise ValueError(f"{what} names must be non-empty strings without '/'; got {name!r}")
+        raise ValueError(
+            f"{what} names must be non-empty strings without '/' and not ending in '.npy' "
+            f"to be stored in a checkpoint; got {name!r}"
+        )
     return name
 
 
@@ -252,54 +272,106 @@ def save_checkpoint(
 
     The Solver calls this with its whole state (:meth:`cs231nbook.solver.Solver.save_checkpoint`).
 
+    Everything is checked as :func:`read_checkpoint` checks it before anything
+    is written, so a file this function writes can always be read back.
+
     Raises
     ------
     TypeError
         If a hyperparameter or an optimizer config value is neither an array
-        nor a JSON scalar (it could not be stored without pickle), or an array
+        nor a JSON value (it could not be stored without pickle), or an array
         holds Python objects.
+    ValueError
+        ``"cannot save checkpoint '<path>': <what is wrong>"`` for anything
+        :func:`read_checkpoint` would refuse (a NaN or integer parameter,
+        histories that do not fit ``epoch`` and ``iteration``, ...); nothing
+        is written then.
     OSError
         If the file cannot be written; the target is then unchanged and no
         temporary file is left.
     """
+    where = f"cannot save checkpoint {os.fspath(path)!r}"
+    try:
+        arrays, optim_scalars = _arrays_of_the_run(
+            params, best_params, state or {}, best_state or {}, optim_configs
+        )
+        arrays["loss_history"] = np.asarray(loss_history, dtype=np.float64)
+        arrays["train_acc_history"] = np.asarray(train_acc_history, dtype=np.float64)
+        arrays["val_acc_history"] = np.asarray(val_acc_history, dtype=np.float64)
+        best = float(best_val_acc)
+        meta = {
+            "format": FORMAT,
+            "version": VERSION,
+            "epoch": int(epoch),
+            "iteration": int(iteration),
+            "target_epoch": None if target_epoch is None else int(target_epoch),
+            "best_val_acc": best if math.isfinite(best) else None,
+            "hyperparameters": _jsonable(hyperparameters, "hyperparameters"),
+            "optim_scalars": optim_scalars,
+            "rng_states": None if rng_states is None else _jsonable(rng_states, "rng_states"),
+            "model": None if model is None else _jsonable(model, "model"),
+            "data": None if data is None else _jsonable(data, "data"),
+            "members": sorted(arrays),
+        }
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None
+    try:
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
+    except ValueError:
+        raise ValueError(f"{where}: its metadata holds NaN or infinity") from None
+    try:  # never write a file that read_checkpoint would refuse
+        _parse(arrays, _check_meta(arrays))
+    except _Refusal as problem:
+        raise ValueError(f"{where}: {problem}") from None
+    write_archive(path, arrays)
+
+
+def _arrays_of_the_run(
+    params: Mapping[str, np.ndarray],
+    best_params: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
+    best_state: Mapping[str, np.ndarray],
+    optim_configs: Mapping[str, Mapping[str, Any]],
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+    """The archive members (``params/W1``, ``optim/W1/velocity``, ...) and the JSON part of
+    the optimizer configs."""
     arrays: dict[str, np.ndarray] = {}
-    for prefix, entries in (("params", params), ("best_params", best_params)):
+    groups = {
+        "params": params,
+        "best_params": best_params,
+        "state": state,
+        "best_state": best_state,
+    }
+    for prefix, entries in groups.items():
+        what = "parameter" if prefix.endswith("params") else "state"
         for name, value in entries.items():
-            key = f"{prefix}/{_check_name(name, 'parameter')}"
-            arrays[key] = _plain_array(value, key)
-    for prefix, maybe in (("state", state), ("best_state", best_state)):
-        for name, value in (maybe or {}).items():
-            key = f"{prefix}/{_check_name(name, 'state')}"
+            key = f"{prefix}/{check_member_name(name, what)}"
             arrays[key] = _plain_array(value, key)
     optim_scalars: dict[str, dict[str, Any]] = {}
     for name, config in optim_configs.items():
-        optim_scalars[_check_name(name, "parameter")] = {}
+        optim_scalars[check_member_name(name, "parameter")] = {}
         for key, value in config.items():
             if isinstance(value, np.ndarray):
-                member = f"optim/{name}/{_check_name(key, 'config key')}"
+                member = f"optim/{name}/{check_member_name(key, 'config key')}"
                 arrays[member] = _plain_array(value, member)
             else:
-                optim_scalars[name][key] = _json_scalar(value, f"optim_configs[{name!r}][{key!r}]")
-    arrays["loss_history"] = np.asarray(loss_history, dtype=np.float64)
-    arrays["train_acc_history"] = np.asarray(train_acc_history, dtype=np.float64)
-    arrays["val_acc_history"] = np.asarray(val_acc_history, dtype=np.float64)
-    best = float(best_val_acc)
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "epoch": int(epoch),
-        "iteration": int(iteration),
-        "target_epoch": None if target_epoch is None else int(target_epoch),
-        "best_val_acc": best if math.isfinite(best) else None,
-        "hyperparameters": _jsonable(hyperparameters, "hyperparameters"),
-        "optim_scalars": optim_scalars,
-        "rng_states": None if rng_states is None else _jsonable(rng_states, "rng_states"),
-        "model": None if model is None else _jsonable(model, "model"),
-        "data": None if data is None else _jsonable(data, "data"),
-        "members": sorted(arrays),
-    }
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, allow_nan=False))
-    write_archive(path, arrays)
+                optim_scalars[name][key] = _jsonable(value, f"optim_configs[{name!r}][{key!r}]")
+    return arrays, optim_scalars
+
+
+def _new_temporary_file(directory: str) -> tuple[int, str]:
+    """A new file in ``directory``, opened for reading and writing: (descriptor, path).
+
+    Created with mode 0o666 less the umask, as any new file (``tempfile.mkstemp``
+    would make the checkpoint readable by its owner only).
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        path = os.path.join(directory, f".checkpoint-{secrets.token_hex(8)}.npz.tmp")
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:  # another writer drew the same name: draw again
+            continue
 
 
 def write_archive(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
@@ -308,11 +380,12 @@ def write_archive(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> 
     The archive's comment is ``cs231nbook-sha256:`` and the hex SHA-256 of
     every byte before it. Written to a temporary file in the same directory,
     fsynced, then moved over ``path`` with ``os.replace``; the temporary file
-    is removed whatever happens.
+    is removed whatever happens. If ``path`` is a symbolic link, the file it
+    points to is replaced (the link stays a link).
     """
-    target = os.fspath(path)
+    target = os.path.realpath(os.fspath(path))
     directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz.tmp", dir=directory)
+    fd, tmp = _new_temporary_file(directory)
     try:
         with os.fdopen(fd, "w+b") as handle:
             with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
@@ -473,11 +546,43 @@ def _group(members: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarr
 
 def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
     """Check every member against the metadata and each other; build the Checkpoint."""
-    listed = meta["members"]
+    _check_member_list(members, meta["members"])
+    losses, train_acc, val_acc, best_val_acc = _histories(members, meta)
+    params, best_params = _float_group(members, "params"), _float_group(members, "best_params")
+    if best_params and _specs(best_params) != _specs(params):
+        raise _Refusal("its best_params do not have the names, shapes and dtypes of its params")
+    state, best_state = _float_group(members, "state"), _float_group(members, "best_state")
+    optim_configs = _optim_configs(members, meta, params)
+    if meta["model"] is not None:
+        _check_model_record(meta["model"], params, state)
+    if meta["rng_states"] is not None:
+        _check_rng_states(meta["rng_states"])
+    return Checkpoint(
+        params=params,
+        best_params=best_params,
+        loss_history=losses,
+        train_acc_history=train_acc,
+        val_acc_history=val_acc,
+        epoch=meta["epoch"],
+        iteration=meta["iteration"],
+        best_val_acc=best_val_acc,
+        hyperparameters=meta["hyperparameters"],
+        optim_configs=optim_configs,
+        state=state,
+        best_state=best_state,
+        target_epoch=meta["target_epoch"],
+        rng_states=meta["rng_states"],
+        model=meta["model"],
+        data=meta["data"],
+    )
+
+
+def _check_member_list(members: Mapping[str, np.ndarray], listed: list[Any]) -> None:
+    """The members are exactly those the metadata lists, each of a known kind."""
     actual = sorted(name for name in members if name != "meta")
     if listed != actual:
-        missing = sorted(set(listed) - set(actual))
-        unexpected = sorted(set(actual) - set(listed))
+        missing = sorted(set(map(str, listed)) - set(actual))
+        unexpected = sorted(set(actual) - set(map(str, listed)))
         raise _Refusal(
             f"its members do not match its list of members: missing {missing}, "
             f"unexpected {unexpected}"
@@ -487,6 +592,12 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
     for name in members:
         if name not in plain and not name.startswith(known):
             raise _Refusal(f"it has an unexpected member {name!r}")
+
+
+def _histories(
+    members: Mapping[str, np.ndarray], meta: Mapping[str, Any]
+) -> tuple[list[float], list[float], list[float], float]:
+    """The three histories and the best validation accuracy, consistent with epoch and iteration."""
     epoch, iteration = meta["epoch"], meta["iteration"]
     losses = _history(members, "loss_history")
     train_acc = _history(members, "train_acc_history")
@@ -500,92 +611,82 @@ def _parse(members: dict[str, np.ndarray], meta: dict[str, Any]) -> Checkpoint:
         )
     if any(not 0 <= a <= 1 for a in train_acc + val_acc):
         raise _Refusal("its accuracy histories hold values outside [0, 1]")
-    best_val_acc = meta["best_val_acc"]
-    if (best_val_acc is None) != (not val_acc) or (val_acc and best_val_acc != max(val_acc)):
-        raise _Refusal(
-            f"its best_val_acc {best_val_acc!r} is not the best of its validation history"
-        )
+    best = meta["best_val_acc"]  # None (JSON has no -inf) before the first evaluation
+    if (best is None) != (not val_acc) or (val_acc and best != max(val_acc)):
+        raise _Refusal(f"its best_val_acc {best!r} is not the best of its validation history")
+    return losses, train_acc, val_acc, -math.inf if best is None else float(best)
 
-    params = _group(members, "params")
-    best_params = _group(members, "best_params")
-    for group, entries in (("params", params), ("best_params", best_params)):
-        for name, value in entries.items():
-            if value.dtype.kind != "f":
-                raise _Refusal(f"its {group}/{name} has dtype {value.dtype}, not floating-point")
-            if not np.all(np.isfinite(value)):
-                raise _Refusal(f"its {group}/{name} holds NaN or infinite values")
-    if best_params and {k: (v.shape, v.dtype) for k, v in best_params.items()} != {
-        k: (v.shape, v.dtype) for k, v in params.items()
-    }:
-        raise _Refusal("its best_params do not have the names, shapes and dtypes of its params")
 
-    optim_configs: dict[str, dict[str, Any]] = {}
+def _float_group(members: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The members under ``prefix/``; parameters must be floating-point, and no float is NaN."""
+    entries = _group(members, prefix)
+    for name, value in entries.items():
+        if prefix.endswith("params") and value.dtype.kind != "f":
+            raise _Refusal(f"its {prefix}/{name} has dtype {value.dtype}, not floating-point")
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise _Refusal(f"its {prefix}/{name} holds NaN or infinite values")
+    return entries
+
+
+def _specs(arrays: Mapping[str, np.ndarray]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    return {name: (value.shape, value.dtype) for name, value in arrays.items()}
+
+
+def _optim_configs(
+    members: Mapping[str, np.ndarray], meta: Mapping[str, Any], params: Mapping[str, np.ndarray]
+) -> dict[str, dict[str, Any]]:
+    """Each parameter's optimizer config: its JSON part from the metadata, its arrays as members."""
+    configs: dict[str, dict[str, Any]] = {}
     for name, scalars in meta["optim_scalars"].items():
         if name not in params or not isinstance(scalars, dict):
             raise _Refusal(f"its optimizer config {name!r} does not belong to a parameter")
-        for key, value in scalars.items():
-            if isinstance(value, (dict, list)):
-                raise _Refusal(f"its optimizer config {name}[{key!r}] is not a scalar")
-        optim_configs[name] = dict(scalars)
+        configs[name] = dict(scalars)
     for member, value in _group(members, "optim").items():
         name, _, key = member.partition("/")
-        if name not in optim_configs or not key or "/" in key:
+        if name not in configs or not key or "/" in key:
             raise _Refusal(f"its member 'optim/{member}' does not belong to an optimizer config")
-        if key in optim_configs[name]:
+        if key in configs[name]:
             raise _Refusal(f"its optimizer config {name}[{key!r}] is stored twice")
-        optim_configs[name][key] = value
+        configs[name][key] = value
     rule = meta["hyperparameters"].get("update_rule")
     if isinstance(rule, str) and rule in _builtin_rules():
-        for name, config in optim_configs.items():  # their state has the parameter's shape
+        for name, config in configs.items():  # their state has the parameter's shape and dtype
+            mine = params[name]
             for key, value in config.items():
-                if isinstance(value, np.ndarray) and (
-                    value.shape != params[name].shape or value.dtype != params[name].dtype
-                ):
+                if not isinstance(value, np.ndarray):
+                    continue
+                if value.shape != mine.shape or value.dtype != mine.dtype:
                     raise _Refusal(
                         f"its optimizer state optim/{name}/{key} has shape {value.shape} and "
-                        f"dtype {value.dtype}; {rule} keeps the shape {params[name].shape} and "
-                        f"dtype {params[name].dtype} of the parameter"
+                        f"dtype {value.dtype}; {rule} keeps the shape {mine.shape} and "
+                        f"dtype {mine.dtype} of the parameter"
                     )
+    return configs
 
-    state, best_state = _group(members, "state"), _group(members, "best_state")
-    model = meta["model"]
-    if model is not None:
-        for key in ("class", "architecture", "params", "state", "fingerprint"):
-            if key not in model:
-                raise _Refusal(f"its model description lacks {key!r}")
-        spec = {n: [list(v.shape), v.dtype.str] for n, v in params.items()}
-        if model["params"] != spec:
-            raise _Refusal("its params do not match the model description stored with them")
-        state_spec = describe_model(_Bare(params), state)["state"]
-        if model["state"] != state_spec:
-            raise _Refusal("its state does not match the model description stored with it")
-    rng_states = meta["rng_states"]
-    if rng_states is not None:
-        if set(rng_states) != {"batch", "eval"}:
-            raise _Refusal(f"its random streams are {sorted(rng_states)}, not batch and eval")
-        for key, value in rng_states.items():
-            try:
-                restore_generator(value, f"random stream {key!r}")
-            except ValueError as error:
-                raise _Refusal(f"its {error}") from None
-    return Checkpoint(
-        params=params,
-        best_params=best_params,
-        loss_history=losses,
-        train_acc_history=train_acc,
-        val_acc_history=val_acc,
-        epoch=epoch,
-        iteration=iteration,
-        best_val_acc=-math.inf if best_val_acc is None else float(best_val_acc),
-        hyperparameters=meta["hyperparameters"],
-        optim_configs=optim_configs,
-        state=state,
-        best_state=best_state,
-        target_epoch=meta["target_epoch"],
-        rng_states=rng_states,
-        model=model,
-        data=meta["data"],
-    )
+
+def _check_model_record(
+    model: Mapping[str, Any], params: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]
+) -> None:
+    """The stored model description agrees with the stored parameters and state."""
+    for key in ("class", "architecture", "params", "state", "fingerprint"):
+        if key not in model:
+            raise _Refusal(f"its model description lacks {key!r}")
+    spec = {n: [list(v.shape), v.dtype.str] for n, v in params.items()}
+    if model["params"] != spec:
+        raise _Refusal("its params do not match the model description stored with them")
+    if model["state"] != describe_model(_Bare(dict(params)), state)["state"]:
+        raise _Refusal("its state does not match the model description stored with it")
+
+
+def _check_rng_states(rng_states: Mapping[str, Any]) -> None:
+    """The Solver's two random streams, each a valid generator state."""
+    if set(rng_states) != {"batch", "eval"}:
+        raise _Refusal(f"its random streams are {sorted(rng_states)}, not batch and eval")
+    for key, value in rng_states.items():
+        try:
+            restore_generator(value, f"random stream {key!r}")
+        except ValueError as error:
+            raise _Refusal(f"its {error}") from None
 
 
 def _builtin_rules() -> set[str]:
@@ -645,7 +746,11 @@ def check_fits_model(checkpoint: Checkpoint, model: Any, path: str = "") -> None
     Compares the stored description (class, architecture, parameter and state
     names, shapes and dtypes) and checks the parameters and both states against
     the model; changes nothing.
+
+    Raises ``TypeError`` if ``model`` has no ``params`` dict (it is not a model).
     """
+    if not isinstance(getattr(model, "params", None), dict):
+        raise TypeError(f"model must have a params dict; got {type(model).__name__}")
     where = f"cannot load checkpoint {path!r}: " if path else ""
     try:
         if checkpoint.model is not None:
@@ -693,6 +798,10 @@ def load_checkpoint(path: str | os.PathLike, model: Any = None) -> Checkpoint:
     ValueError
         If the file is damaged, truncated, changed, foreign, or does not fit
         ``model``; the message names the file and the problem.
+    TypeError
+        If ``model`` is not a model (no ``params`` dict).
+    OSError
+        If the file cannot be opened.
 
     Examples
     --------

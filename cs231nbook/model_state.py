@@ -36,8 +36,9 @@ load into a model whose description differs, even when the parameter names and
 shapes happen to match.
 
 Models without these methods keep working: they have no state (an object with
-CS231n's ``bn_params`` list is read the old way, its running statistics only),
-and they are described by their class name and parameters alone.
+CS231n's ``bn_params`` list is read the old way, its running statistics only;
+setting such a state replaces them all, removing statistics the state does not
+hold), and they are described by their class name and parameters alone.
 """
 
 from __future__ import annotations
@@ -169,7 +170,10 @@ def _spec(value: np.ndarray) -> tuple[tuple[int, ...], str]:
 
 
 def check_state(model: Any, state: Any, what: str = "state") -> dict[str, np.ndarray]:
-    """Validated copies of ``state`` for ``model``, or ``ValueError``; nothing is assigned.
+    """Validated copies of ``state`` for ``model``; nothing is assigned.
+
+    Raises ``TypeError`` if ``state`` is not a dict, ``ValueError`` if an entry
+    is missing, unexpected, misshapen, of another dtype or NaN.
 
     ``state`` must have exactly the keys of ``get_model_state(model)``, each an
     array of the same shape and dtype; ``"rng."`` entries must decode to a
@@ -245,7 +249,23 @@ def set_model_state(model: Any, state: Mapping[str, np.ndarray]) -> None:
         elif checked:
             raise TypeError(f"{type(model).__name__} has get_state() but no set_state()")
         return
-    assign_batchnorm_state(getattr(model, "bn_params", None) or [], checked)
+    _assign_legacy_state(getattr(model, "bn_params", None) or [], checked)
+
+
+def _assign_legacy_state(bn_params: Sequence[dict], state: Mapping[str, np.ndarray]) -> None:
+    """Make the running statistics in ``bn_params`` exactly ``state`` (a checked legacy state).
+
+    A statistic absent from ``state`` is removed, as it was before the first
+    training forward created it: rolling back a step that created NaN
+    statistics, or loading a state saved before they existed, leaves none.
+    """
+    for i, param in enumerate(bn_params):
+        for name in ("running_mean", "running_var"):
+            key = f"bn_params.{i}.{name}"
+            if key in state:
+                param[name] = np.array(state[key], copy=True)
+            else:
+                param.pop(name, None)
 
 
 # --- helpers for the package's own models ------------------------------------------------------

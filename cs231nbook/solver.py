@@ -40,13 +40,14 @@ import numpy as np
 from . import _checks
 from .checkpoint import (
     Checkpoint,
+    as_metadata,
     check_fits_model,
+    check_member_name,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
 )
 from .model_state import (
-    check_state,
     describe_model,
     generator_state_json,
     get_model_state,
@@ -138,6 +139,19 @@ def _num_classes(model: Any, X: np.ndarray) -> int:
     return int(scores.shape[1])
 
 
+def _check_model_state_methods(model: Any) -> None:
+    """The optional state methods come as a pair, and get_state returns a dict of arrays."""
+    has_get = callable(getattr(model, "get_state", None))
+    has_set = callable(getattr(model, "set_state", None))
+    if has_get != has_set:
+        present, absent = ("get_state", "set_state") if has_get else ("set_state", "get_state")
+        raise TypeError(
+            f"model has {present}() but no {absent}(); a model provides both or neither "
+            "(see cs231nbook.model_state)"
+        )
+    get_model_state(model)  # raises TypeError naming get_state if it returns anything else
+
+
 def _optional_positive_int(name: str, value: Any) -> int | None:
     return None if value is None else _checks.positive_int(name, value)
 
@@ -157,7 +171,9 @@ def _check_writable(name: str, path: Any) -> str | None:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a str, a path or None; got {path!r}")
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    # checkpoint_name is the prefix of the files written, checkpoint_path a file (or a link to one)
+    first_file = path + "_epoch_1.npz" if name == "checkpoint_name" else path
+    directory = os.path.dirname(os.path.realpath(first_file))
     if not os.path.isdir(directory):
         raise ValueError(f"{name}: the directory {directory!r} does not exist")
     try:
@@ -174,7 +190,7 @@ def _is_builtin(rule: UpdateRule) -> bool:
     return any(rule is builtin for builtin in _update_rules().values())
 
 
-def _dry_run(rule_name: str, rule: UpdateRule, w: np.ndarray, config: Mapping[str, Any]) -> None:
+def _dry_run(rule: UpdateRule, w: np.ndarray, config: Mapping[str, Any]) -> None:
     """One step of a cs231nbook.optim rule on zeros and a copy of ``config``: validates it."""
     rule(np.zeros_like(w), np.zeros_like(w), copy.deepcopy(dict(config)))
 
@@ -198,7 +214,7 @@ def _check_optim_config(
         )
     for shape, dtype in {(w.shape, w.dtype) for w in params.values()}:
         try:
-            _dry_run(rule_name, rule, np.zeros(shape, dtype), config)
+            _dry_run(rule, np.zeros(shape, dtype), config)
         except (TypeError, ValueError) as error:
             raise type(error)(f"optim_config is not valid for {rule_name!r}: {error}") from None
 
@@ -251,10 +267,13 @@ class Solver:
     checkpoint_name : str or path-like, optional
         If given, after each epoch the state is saved to
         ``f"{checkpoint_name}_epoch_{epoch}.npz"`` (see ``cs231nbook.checkpoint``).
-        Its directory must exist and be writable (checked here).
+        Its directory must exist and be writable, and the parameter names,
+        state keys and settings must be storable (checked here, before any
+        training).
     checkpoint_path : str or path-like, optional
         If given, after each epoch the state is saved to this one file, replacing
-        it atomically, so that it always holds the last completed epoch.
+        it atomically, so that it always holds the last completed epoch (checked
+        likewise).
     print_every : int or None, default 10
         With ``verbose``, also print the minibatch loss every ``print_every``
         iterations (CS231n's progress lines); None prints only the one line per
@@ -304,8 +323,8 @@ class Solver:
     Notes
     -----
     :meth:`train` raises :class:`TrainingDivergedError` (a ``FloatingPointError``)
-    as soon as a minibatch loss, a gradient, an updated parameter or the scores
-    are NaN or infinite, typically because the learning rate or weight scale is
+    as soon as a minibatch loss, a gradient, the model's state (running
+    statistics), an updated parameter or the scores are NaN or infinite, typically because the learning rate or weight scale is
     too large. The model then keeps the parameters and state of the last finite
     step, and the optimizer state is that of the same step.
     """
@@ -333,6 +352,7 @@ class Solver:
             raise TypeError(
                 f"model must have a params dict and a loss(X, y=None) method; got {type(model).__name__}"
             )
+        _check_model_state_methods(model)
         self.model = model
         data, splits = _check_data(data)
         self.X_train, self.y_train = data["X_train"], data["y_train"]
@@ -363,6 +383,11 @@ class Solver:
             raise ValueError(
                 f"checkpoint_path must name a file; {self.checkpoint_path!r} is a directory"
             )
+        if self.checkpoint_name is not None or self.checkpoint_path is not None:
+            for name in model.params:  # now, not when the first epoch's checkpoint is written
+                check_member_name(name, "parameter")
+            for key in get_model_state(model):
+                check_member_name(key, "model state")
         self.print_every = _optional_positive_int("print_every", print_every)
         if not isinstance(verbose, (bool, np.bool_)):
             raise TypeError(f"verbose must be True or False; got {verbose!r}")
@@ -375,6 +400,8 @@ class Solver:
             raise ValueError(f"seed must be an integer >= 0; got {seed}")
         self.seed = seed
         self._reset()
+        if self.checkpoint_name is not None or self.checkpoint_path is not None:
+            as_metadata(self.hyperparameters(), "hyperparameters")  # TypeError before training
 
     def _reset(self) -> None:
         """Fresh bookkeeping, per-parameter optimizer configs and random streams (CS231n's name)."""
@@ -400,46 +427,62 @@ class Solver:
     # --- one step ---------------------------------------------------------------------------
 
     def _step(self, batch: np.ndarray) -> float:
-        """One update of every parameter on the minibatch ``batch`` (indices into the training set)."""
-        X_batch, y_batch = self.X_train[batch], self.y_train[batch]
-        state_before = get_model_state(self.model)  # put back if this step diverges
-        # a diverging run would only print overflow warnings before the checks below say it clearly
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, grads = self.model.loss(X_batch, y_batch)
-            loss = float(loss)
-            problem = self._non_finite(loss, grads)
-            if problem:
-                self._diverged(
-                    state_before,
-                    f"{problem}. Lower the learning rate (now {self._learning_rate()}) "
-                    "or the weight scale.",
-                )
-            # the update goes into copies: the model and the configs change only if it is finite
-            updated, configs = {}, {}
-            for name, w in self.model.params.items():
-                config = dict(self.optim_configs[name])
-                updated[name], configs[name] = self.update_rule(w, grads[name], config)
-        bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
-        if bad:
-            self._diverged(
-                state_before,
-                f"the update made {bad} non-finite. Lower the learning rate "
-                f"(now {self._learning_rate()}).",
-            )
+        """One update of every parameter on the minibatch ``batch`` (indices into the training set).
+
+        All or nothing: if the step fails (divergence, a gradient missing or of
+        the wrong shape, an interruption), the model's state is put back and
+        the parameters, the optimizer configs and the histories are unchanged.
+        """
+        state_before = get_model_state(self.model)
+        try:
+            loss, updated, configs = self._compute_step(batch)
+        except BaseException:
+            set_model_state(self.model, state_before)  # e.g. running statistics of this batch
+            raise
         self.model.params.update(updated)
         self.optim_configs.update(configs)
         self.iteration += 1
         self.loss_history.append(loss)
         return loss
 
+    def _compute_step(self, batch: np.ndarray) -> tuple[float, dict, dict]:
+        """The loss on ``batch``, and the updated parameters and optimizer configs as new dicts.
+
+        Raises TrainingDivergedError if anything is NaN or infinite.
+        """
+        X_batch, y_batch = self.X_train[batch], self.y_train[batch]
+        # a diverging run would only print overflow warnings before the checks below say it clearly
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, grads = self.model.loss(X_batch, y_batch)
+            loss = float(loss)
+            problem = self._non_finite(loss, grads)
+            if problem:
+                raise self._divergence(f"{problem}. {self._lower()} or the weight scale.")
+            updated, configs = {}, {}
+            for name, w in self.model.params.items():
+                config = dict(self.optim_configs[name])
+                updated[name], configs[name] = self.update_rule(w, grads[name], config)
+        bad = [name for name, w in updated.items() if not np.all(np.isfinite(w))]
+        if bad:
+            raise self._divergence(f"the update made {bad} non-finite. {self._lower()}.")
+        return loss, updated, configs
+
     def _non_finite(self, loss: float, grads: Mapping[str, np.ndarray]) -> str | None:
-        """What is NaN or infinite after a forward and backward pass (loss, gradients, state)."""
-        missing = sorted(set(self.model.params) - set(grads))
-        if missing:
-            raise ValueError(f"model.loss(X, y) returned no gradient for the parameters {missing}")
+        """What is NaN or infinite after a forward and backward pass (loss, gradients, state).
+
+        Raises ValueError if ``grads`` lacks a parameter or has one of another shape.
+        """
+        for name, w in self.model.params.items():
+            g = grads.get(name)
+            if not isinstance(g, np.ndarray) or g.shape != w.shape:
+                got = f"shape {g.shape}" if isinstance(g, np.ndarray) else repr(g)
+                raise ValueError(
+                    f"model.loss(X, y) must return a gradient of shape {w.shape} for the "
+                    f"parameter {name!r}; got {got}"
+                )
         if not math.isfinite(loss):
             return f"the loss is {loss}"
-        bad = [name for name, g in grads.items() if not np.all(np.isfinite(g))]
+        bad = [name for name in self.model.params if not np.all(np.isfinite(grads[name]))]
         if bad:
             return f"the gradients of {bad} are not finite"
         state = get_model_state(self.model)
@@ -448,12 +491,17 @@ class Solver:
             return f"the model's state {bad} is not finite"
         return None
 
-    def _diverged(self, state: dict[str, np.ndarray], what: str) -> None:
-        """Put the model's state of the last finite step back and raise TrainingDivergedError."""
-        set_model_state(self.model, state)
-        raise TrainingDivergedError(
+    def _divergence(self, what: str) -> TrainingDivergedError:
+        """The error that stops training at the step in progress."""
+        return TrainingDivergedError(
             f"training diverged at iteration {self.iteration + 1} (epoch {self.epoch + 1}): {what}"
         )
+
+    def _lower(self) -> str:
+        """The advice of a divergence message: lower the learning rate (from its value)."""
+        learning_rate = self._learning_rate()
+        now = "" if learning_rate is None else f" (now {learning_rate})"
+        return f"Lower the learning rate{now}"
 
     def _learning_rate(self) -> float | None:
         """The learning rate in the configs (they all share one), or None if the rule has none."""
@@ -485,21 +533,21 @@ class Solver:
 
         Raises
         ------
+        TypeError
+            If ``y`` is not an integer array.
+        ValueError
+            If ``y`` does not hold one label per example.
         TrainingDivergedError
             If the model's scores are NaN or infinite.
         """
         X = _checks.float_array("X", X, min_ndim=2)
-        if (
-            not isinstance(y, np.ndarray)
-            or not np.issubdtype(y.dtype, np.integer)
-            or y.shape != (X.shape[0],)
-        ):
-            got = (
-                f"shape {y.shape}, dtype {y.dtype}"
-                if isinstance(y, np.ndarray)
-                else type(y).__name__
+        if not isinstance(y, np.ndarray) or not np.issubdtype(y.dtype, np.integer):
+            got = f"dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
+            raise TypeError(f"y must be a NumPy array of integer labels; got {got}")
+        if y.shape != (X.shape[0],):
+            raise ValueError(
+                f"y must have shape ({X.shape[0]},), one label per row of X; got {y.shape}"
             )
-            raise ValueError(f"y must be an integer array of shape ({X.shape[0]},); got {got}")
         num_samples = _optional_positive_int("num_samples", num_samples)
         batch_size = _checks.positive_int("batch_size", batch_size)
         N = X.shape[0]
@@ -554,8 +602,9 @@ class Solver:
         Calling it again runs ``num_epochs`` more epochs from where the last
         call stopped (from the restored best parameters, with the histories,
         the optimizer state and the random streams carried on), as in CS231n.
-        After :meth:`restore` from a checkpoint written during a call, it runs
-        the epochs that call had left.
+        After :meth:`restore` from a checkpoint written during a call, it
+        finishes that call: to ``num_epochs`` epochs after the epoch the call
+        started at.
 
         Raises
         ------
@@ -682,11 +731,19 @@ class Solver:
         Build the Solver as the interrupted run was built (same model class and
         constructor arguments, same data and Solver arguments), call
         ``restore`` with a checkpoint it wrote at the end of an epoch, then
-        :meth:`train`: the run continues from the next epoch (to the epoch the
-        interrupted ``train()`` call was heading for) and ends bitwise
+        :meth:`train`: the run continues from the next epoch and ends bitwise
         identical to the run that was never interrupted, parameters, histories
         and best accuracy included. Works across processes: everything is in
         the file.
+
+        ``num_epochs`` may differ from the interrupted run's: the ``train()``
+        call that was in progress then ends after ``num_epochs`` epochs counted
+        from where it started, exactly as an uninterrupted call with this
+        ``num_epochs`` would have ended (nothing else in an epoch depends on
+        it). A checkpoint written after that point is refused. A checkpoint
+        written when no ``train()`` call was in progress (by
+        :meth:`save_checkpoint` after ``train()`` returned) continues like a
+        further ``train()`` call: ``num_epochs`` more epochs.
 
         Parameters
         ----------
@@ -697,7 +754,8 @@ class Solver:
         Returns
         -------
         checkpoint : Checkpoint
-            What was restored.
+            What was restored (as stored: its ``target_epoch`` is the one of the
+            interrupted run).
 
         Raises
         ------
@@ -705,18 +763,55 @@ class Solver:
             Naming the file and the problem, if the file is damaged or foreign,
             or was written for another model, other data or other settings
             (update rule, optimizer config, lr_decay, batch size, accuracy
-            samples, reg), or in the middle of an epoch. The model and the
-            Solver are then unchanged.
+            samples, reg), in the middle of an epoch, or after the epoch this
+            Solver's ``num_epochs`` ends at. The model and the Solver are then
+            unchanged.
+        OSError
+            If the file cannot be opened.
         """
         name = os.fspath(path)
         checkpoint = read_checkpoint(name)
+        try:
+            target_epoch = self._check_restorable(checkpoint)
+        except ValueError as error:
+            raise ValueError(f"cannot restore from {name!r}: {error}") from None
+        streams = {
+            key: restore_generator(value, f"random stream {key!r}")
+            for key, value in (checkpoint.rng_states or {}).items()
+        }
 
-        def refuse(problem: str) -> None:
-            raise ValueError(f"cannot restore from {name!r}: {problem}")
+        # everything checked: from here on nothing can fail half-way
+        set_model_state(self.model, checkpoint.state)
+        for param, value in checkpoint.params.items():
+            self.model.params[param] = value.copy()
+        self.best_params = {k: v.copy() for k, v in checkpoint.best_params.items()}
+        self.best_state = {k: v.copy() for k, v in checkpoint.best_state.items()}
+        self.optim_configs = {
+            param: copy.deepcopy(config) for param, config in checkpoint.optim_configs.items()
+        }
+        self.loss_history = list(checkpoint.loss_history)
+        self.train_acc_history = list(checkpoint.train_acc_history)
+        self.val_acc_history = list(checkpoint.val_acc_history)
+        self.epoch, self.iteration = checkpoint.epoch, checkpoint.iteration
+        self.best_val_acc = checkpoint.best_val_acc
+        self._target_epoch = target_epoch
+        self._batch_rng, self._eval_rng = streams["batch"], streams["eval"]
+        return checkpoint
 
+    def _check_restorable(self, checkpoint: Checkpoint) -> int | None:
+        """Raise ``ValueError`` unless this Solver can continue ``checkpoint`` exactly.
+
+        Returns the epoch the resumed ``train()`` call ends at (None if the
+        checkpoint was written outside a call). Changes nothing.
+        """
         if checkpoint.rng_states is None or checkpoint.data is None or checkpoint.model is None:
-            refuse("it was not written by a Solver (no random streams, model or data record)")
-        mine = _as_json(self.hyperparameters())
+            raise ValueError(
+                "it was not written by a Solver (no random streams, model or data record)"
+            )
+        try:
+            mine = as_metadata(self.hyperparameters(), "hyperparameters")
+        except TypeError as error:
+            raise ValueError(f"this Solver's settings cannot be stored in one: {error}") from None
         for key in (
             "update_rule",
             "optim_config",
@@ -728,66 +823,59 @@ class Solver:
         ):
             stored = checkpoint.hyperparameters.get(key, "(absent)")
             if stored != mine[key]:
-                refuse(
+                raise ValueError(
                     f"it was written by a run with {key} = {stored!r}; this one has {mine[key]!r}"
                 )
         for key, record in self._data_fingerprint().items():
-            stored = (checkpoint.data or {}).get(key)
+            stored = checkpoint.data.get(key)
             if stored != record:
-                refuse(f"it was written while training on other data: {key} differs")
-        check_fits_model(checkpoint, self.model, name)
+                stored = stored if isinstance(stored, dict) else {}
+                field = next((f for f in ("shape", "dtype") if stored.get(f) != record[f]), None)
+                how = (
+                    "its values"
+                    if field is None
+                    else f"{field} {stored.get(field)} vs {record[field]}"
+                )
+                raise ValueError(
+                    f"it was written while training on other data: {key} differs ({how})"
+                )
+        check_fits_model(checkpoint, self.model)
         batch = min(self.batch_size, self.X_train.shape[0])
         if checkpoint.iteration != checkpoint.epoch * (self.X_train.shape[0] // batch):
-            refuse(
+            raise ValueError(
                 f"it was written in the middle of an epoch (iteration {checkpoint.iteration}, "
                 f"epoch {checkpoint.epoch}); restore needs one written at the end of an epoch"
             )
         if set(checkpoint.optim_configs) != set(self.model.params):
-            refuse(
+            raise ValueError(
                 f"it holds optimizer configs for {sorted(checkpoint.optim_configs)}, not for "
                 f"the parameters {sorted(self.model.params)}"
             )
         if _is_builtin(self.update_rule):
             for param, config in checkpoint.optim_configs.items():
                 try:
-                    _dry_run(
-                        self.update_rule_name, self.update_rule, self.model.params[param], config
-                    )
+                    _dry_run(self.update_rule, self.model.params[param], config)
                 except (TypeError, ValueError) as error:
-                    refuse(f"its optimizer config for {param!r} does not fit: {error}")
-        streams = {
-            key: restore_generator(value, f"random stream {key!r}")
-            for key, value in (checkpoint.rng_states or {}).items()
-        }
-        check_state(self.model, checkpoint.state, "its state")
+                    raise ValueError(
+                        f"its optimizer config for {param!r} does not fit: {error}"
+                    ) from None
+        return self._resumed_target_epoch(checkpoint)
 
-        # everything checked: from here on nothing can fail half-way
-        set_model_state(self.model, checkpoint.state)
-        for param, value in checkpoint.params.items():
-            self.model.params[param] = value.copy()
-        self.best_params = {k: v.copy() for k, v in checkpoint.best_params.items()}
-        self.best_state = {k: v.copy() for k, v in checkpoint.best_state.items()}
-        self.optim_configs = {
-            param: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
-            for param, config in checkpoint.optim_configs.items()
-        }
-        self.loss_history = list(checkpoint.loss_history)
-        self.train_acc_history = list(checkpoint.train_acc_history)
-        self.val_acc_history = list(checkpoint.val_acc_history)
-        self.epoch, self.iteration = checkpoint.epoch, checkpoint.iteration
-        self.best_val_acc = checkpoint.best_val_acc
-        self._target_epoch = checkpoint.target_epoch
-        self._batch_rng, self._eval_rng = streams["batch"], streams["eval"]
-        return checkpoint
+    def _resumed_target_epoch(self, checkpoint: Checkpoint) -> int | None:
+        """Where the ``train()`` call in progress in ``checkpoint`` ends with this ``num_epochs``."""
+        if checkpoint.target_epoch is None:
+            return None
+        stored = checkpoint.hyperparameters.get("num_epochs")
+        if isinstance(stored, bool) or not isinstance(stored, int) or not 0 < stored:
+            raise ValueError(f"its hyperparameter num_epochs is {stored!r}, not a positive int")
+        call_start = checkpoint.target_epoch - stored
+        target = call_start + self.num_epochs
+        if target < checkpoint.epoch:
+            raise ValueError(
+                f"it was written after epoch {checkpoint.epoch} of a train() call that started "
+                f"at epoch {call_start}; with num_epochs = {self.num_epochs} this run ends at "
+                f"epoch {target}, before that (use num_epochs >= {checkpoint.epoch - call_start})"
+            )
+        return target
 
     load_checkpoint = staticmethod(load_checkpoint)
-
-
-def _as_json(value: Any) -> Any:
-    """``value`` as it reads back from a checkpoint's JSON metadata (tuples become lists)."""
-    import json
-
-    try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError):
-        return value

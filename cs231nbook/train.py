@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .checkpoint import read_checkpoint
 from .classifiers import DeepConvNet, FullyConnectedNet, ThreeLayerConvNet
 from .optim import UPDATE_RULES
 from .solver import Solver, TrainingDivergedError
@@ -256,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         default=None,
         help="continue the run saved in the checkpoint PATH (give the options it was started "
-        "with); it ends exactly as the uninterrupted run would have",
+        "with; --epochs may be larger, to extend it); it ends exactly as the uninterrupted run "
+        "would have",
     )
     data.add_argument(
         "--plot",
@@ -299,17 +301,17 @@ def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
                 f"use one of {', '.join(sorted(formats))}"
             )
     if args.resume is not None:
-        if not os.path.isfile(args.resume):
+        if os.path.isdir(args.resume):
+            parser.error(f"argument --resume: {args.resume!r} is a directory, not a file")
+        if not os.path.isfile(args.resume):  # a file that cannot be read: OSError in main
             parser.error(f"argument --resume: no such file: {args.resume!r}")
-        if not os.access(args.resume, os.R_OK):
-            parser.error(f"argument --resume: cannot read {args.resume!r}")
 
 
 def _unwritable(path: str) -> str | None:
     """Why a file cannot be written at ``path``, or None if it can."""
     if os.path.isdir(path):
         return f"{path!r} is a directory, not a file"
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(os.path.realpath(path))  # a link's target is written
     if not os.path.isdir(directory):
         return f"the directory {directory!r} does not exist"
     try:
@@ -366,6 +368,25 @@ def build_model(args: argparse.Namespace, input_dims: tuple[int, ...], num_class
         weight_scale=args.weight_scale,  # a number or 'kaiming', as every model takes
         **common,
     )
+
+
+def _resume_hint(args: argparse.Namespace, solver: Solver) -> str:
+    """How to continue an interrupted run: the checkpoint file that holds its last epoch.
+
+    ``--checkpoint`` (or else ``--resume``) qualifies if it holds an epoch of
+    this very run (its losses are the first ones of this run), whatever the
+    moment of the interruption, even during the checkpoint's own writing.
+    """
+    for path in (args.checkpoint, args.resume):
+        if path is None:
+            continue
+        try:
+            saved = read_checkpoint(path)
+        except (OSError, ValueError):
+            continue
+        if saved.epoch > 0 and saved.loss_history == solver.loss_history[: saved.iteration]:
+            return f"; {path} holds epoch {saved.epoch}: continue with --resume {path}"
+    return " (use --checkpoint PATH to be able to continue an interrupted run)"
 
 
 def save_plot(solver: Solver, path: str, title: str) -> None:
@@ -444,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as error:
             parser.error(f"argument --resume: {error}")
         print(f"resumed from {args.resume} after epoch {restored.epoch}")
+    first_epoch = solver.epoch + 1
     start = time.perf_counter()
     try:
         solver.train()
@@ -452,22 +474,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:  # only the checkpoint is written during training
         return fail(f"argument --checkpoint: cannot write {args.checkpoint!r}: {error}")
     except KeyboardInterrupt:
-        where = f"epoch {solver.epoch}"
-        if args.checkpoint is not None and solver.epoch > 0:
-            hint = f"; {args.checkpoint} holds it: continue with --resume {args.checkpoint}"
-        else:
-            hint = " (use --checkpoint PATH to be able to continue an interrupted run)"
-        return fail(f"interrupted after {where}{hint}", 130)
+        return fail(f"interrupted after epoch {solver.epoch}{_resume_hint(args, solver)}", 130)
     seconds = time.perf_counter() - start
 
     accuracies = {
         split: solver.check_accuracy(data[f"X_{split}"], data[f"y_{split}"])
         for split in ("train", "val", "test")
     }
-    print(
-        f"trained {solver.epoch} epochs in {seconds:.1f} s; best validation accuracy at epoch "
-        f"{int(np.argmax(solver.val_acc_history))}"
-    )
+    if solver.epoch < first_epoch:
+        trained = f"nothing left to train (the run had reached epoch {solver.epoch})"
+    elif solver.epoch == first_epoch:
+        trained = f"trained epoch {solver.epoch} in {seconds:.1f} s"
+    else:
+        trained = f"trained epochs {first_epoch} to {solver.epoch} in {seconds:.1f} s"
+    best = int(np.argmax(solver.val_acc_history))
+    print(f"{trained}; best validation accuracy at epoch {best}")
     print("final accuracy: " + "  ".join(f"{k} {v:.4f}" for k, v in accuracies.items()))
     if args.checkpoint is not None:
         print(f"checkpoint of epoch {solver.epoch} saved to {args.checkpoint}")

@@ -39,6 +39,23 @@ def images(n_train=40, n_val=20, seed=3):
     }
 
 
+class SoftmaxRegression:
+    """A model of your own: only params and loss, no get_state, no architecture."""
+
+    def __init__(self, D=6, C=3):
+        self.params = {"W": np.zeros((D, C)), "b": np.zeros(C)}
+
+    def loss(self, X, y=None):
+        scores = X @ self.params["W"] + self.params["b"]
+        if y is None:
+            return scores
+        p = np.exp(scores - scores.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        loss = -np.log(p[np.arange(len(y)), y]).mean()
+        p[np.arange(len(y)), y] -= 1
+        return loss, {"W": X.T @ p / len(y), "b": p.mean(0)}
+
+
 # Each setup: (model builder, data builder, Solver arguments). Every one keeps some state the
 # resumed run must get back: momentum/Adam state, a decayed learning rate, running statistics,
 # a dropout stream, accuracy subsamples.
@@ -67,6 +84,23 @@ SETUPS = {
             num_train_samples=30,
             num_val_samples=25,
         ),
+    ),
+    "fc-dropout-nesterov": (
+        lambda: FullyConnectedNet(
+            [10], input_dim=6, num_classes=3, dropout_keep_ratio=0.6, dtype=np.float64, seed=0
+        ),
+        blobs,
+        dict(
+            update_rule="nesterov_momentum",
+            optim_config={"learning_rate": 0.05},
+            lr_decay=0.7,
+            num_train_samples=20,
+        ),
+    ),
+    "own-model-without-state": (
+        lambda: SoftmaxRegression(),
+        blobs,
+        dict(update_rule="sgd_momentum", optim_config={"learning_rate": 0.1}, lr_decay=0.9),
     ),
     "deepconv-batchnorm-rmsprop": (
         lambda: DeepConvNet(
@@ -164,6 +198,49 @@ def test_a_finished_run_continues_like_a_second_train_call(tmp_path):
     assert_bitwise_equal(reference, resumed)
 
 
+@pytest.mark.parametrize("num_epochs", [2, 3, 6])
+def test_another_num_epochs_ends_as_the_uninterrupted_run_with_it(uninterrupted, num_epochs):
+    # the checkpoint of epoch 2 of a 4-epoch run, continued to 2, 3 or 6 epochs in all
+    setup, _, directory = uninterrupted
+    reference = build(setup, num_epochs=num_epochs)
+    reference.train()
+    resumed = build(setup, num_epochs=num_epochs)
+    resumed.restore(directory / "run_epoch_2.npz")
+    resumed.train()
+    assert resumed.epoch == num_epochs
+    assert_bitwise_equal(reference, resumed)
+
+
+def test_a_num_epochs_the_run_is_already_past_is_refused(uninterrupted):
+    setup, _, directory = uninterrupted
+    solver = build(setup, num_epochs=2)
+    before = solver_fingerprint(solver)
+    with pytest.raises(ValueError, match=r"run_epoch_3.npz.*after epoch 3.*num_epochs >= 3"):
+        solver.restore(directory / "run_epoch_3.npz")
+    assert_same(before, solver_fingerprint(solver))
+
+
+def momentum_with_a_log(w, dw, config):
+    """A rule of your own whose config holds a list besides its arrays (JSON in checkpoints)."""
+    config.setdefault("learning_rate", 0.05)
+    config["velocity"] = 0.9 * config.get("velocity", np.zeros_like(w)) - 0.05 * dw
+    config["log"] = config.get("log", []) + [{"step": len(config.get("log", []))}]
+    return w + config["velocity"], config
+
+
+def test_a_rule_of_your_own_with_list_state_resumes_exactly(tmp_path):
+    # before: its list made the first checkpoint fail, after one epoch of training
+    reference = build(
+        "fc-momentum", update_rule=momentum_with_a_log, checkpoint_name=tmp_path / "r"
+    )
+    reference.train()
+    resumed = build("fc-momentum", update_rule=momentum_with_a_log)
+    resumed.restore(tmp_path / "r_epoch_2.npz")
+    resumed.train()
+    assert_bitwise_equal(reference, resumed)
+    assert len(resumed.optim_configs["W1"]["log"]) == resumed.iteration
+
+
 RESUME_SCRIPT = textwrap.dedent(
     """
     import sys
@@ -227,7 +304,7 @@ def solver_fingerprint(solver):
         {k: v.copy() for k, v in solver.model.params.items()},
         {
             k: str(v) if k.startswith("rng.") else v.copy()
-            for k, v in solver.model.get_state().items()
+            for k, v in getattr(solver.model, "get_state", dict)().items()
         },
         list(solver.loss_history),
         solver.epoch,
@@ -268,7 +345,10 @@ def test_other_data_model_or_reg_are_refused(epoch_two):
     settings = dict(batch_size=16, num_epochs=NUM_EPOCHS, verbose=False, seed=0, **kwargs)
     model = SETUPS["fc-batchnorm-dropout-adam"][0]()
     data = blobs(seed=5)
-    with pytest.raises(ValueError, match="other data: X_train"):
+    with pytest.raises(ValueError, match=r"other data: X_train differs \(its values\)"):
+        Solver(model, data, **settings).restore(epoch_two)
+    data = dict(blobs(), X_train=blobs()["X_train"].astype(np.float32))
+    with pytest.raises(ValueError, match=r"X_train differs \(dtype <f8 vs <f4\)"):
         Solver(model, data, **settings).restore(epoch_two)
     other = FullyConnectedNet([10, 10], input_dim=6, num_classes=3, dtype=np.float64, seed=0)
     with pytest.raises(ValueError, match="dropout_keep_ratio"):

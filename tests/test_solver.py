@@ -707,3 +707,180 @@ def test_divergence_puts_the_running_statistics_back():
         again.train()
     for key, value in state.items():
         np.testing.assert_array_equal(model.get_state()[key], value)
+
+
+class LegacyBatchNorm:
+    """CS231n style, no get_state: the first training forward creates running_mean in bn_params;
+    the statistics turn NaN at step ``nan_at``."""
+
+    def __init__(self, nan_at):
+        self.params = {"W": np.zeros((4, 3))}
+        self.bn_params = [{"mode": "train"}]
+        self.nan_at, self.means = nan_at, []
+
+    def loss(self, X, y=None):
+        if y is None:
+            return X @ self.params["W"]
+        self.means.append(X.mean(0) * (np.nan if len(self.means) + 1 == self.nan_at else 1.0))
+        self.bn_params[0]["running_mean"] = self.means[-1]
+        return 1.0, {"W": np.zeros((4, 3))}
+
+
+@pytest.mark.parametrize("nan_at", [1, 4])
+def test_divergence_rolls_back_running_statistics_of_a_model_without_get_state(nan_at):
+    model = LegacyBatchNorm(nan_at)
+    solver = make_solver(model=model)
+    with pytest.raises(TrainingDivergedError, match=r"state \['bn_params.0.running_mean'\]"):
+        solver.train()
+    if nan_at == 1:  # the diverging step created them: there are none again
+        assert "running_mean" not in model.bn_params[0]
+    else:  # those of the last finite step
+        np.testing.assert_array_equal(model.bn_params[0]["running_mean"], model.means[-2])
+
+
+class Softmax:
+    """Softmax regression with the required part of the model contract only."""
+
+    def __init__(self, names=("W",)):
+        self.params = {name: np.zeros((4, 3)) for name in names}
+
+    def loss(self, X, y=None):
+        scores = X @ sum(self.params.values())
+        if y is None:
+            return scores
+        p = np.exp(scores - scores.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        loss = -np.log(p[np.arange(len(y)), y]).mean()
+        p[np.arange(len(y)), y] -= 1
+        return loss, {name: X.T @ p / len(y) for name in self.params}
+
+
+def test_state_methods_come_in_pairs_and_are_checked_at_construction():
+    # before: a get_state without set_state failed only when train() put the best state back
+    class GetOnly(Softmax):
+        def get_state(self):
+            return {"count": np.zeros(1)}
+
+    class SetOnly(Softmax):
+        def set_state(self, state):
+            pass
+
+    class GetsAList(GetOnly):
+        def set_state(self, state):
+            pass
+
+        def get_state(self):
+            return [np.zeros(1)]
+
+    with pytest.raises(TypeError, match=r"get_state\(\) but no set_state\(\)"):
+        make_solver(model=GetOnly())
+    with pytest.raises(TypeError, match=r"set_state\(\) but no get_state\(\)"):
+        make_solver(model=SetOnly())
+    with pytest.raises(TypeError, match=r"GetsAList.get_state\(\) must return a dict.*list"):
+        make_solver(model=GetsAList())
+
+
+def test_names_a_checkpoint_cannot_store_are_refused_at_construction(tmp_path):
+    # before: refused when the first epoch's checkpoint was written, after training it
+    with pytest.raises(ValueError, match=r"parameter names.*'/'.*'layer1/W'"):
+        make_solver(model=Softmax(("layer1/W",)), checkpoint_name=tmp_path / "run")
+    make_solver(model=Softmax(("layer1/W",)))  # without checkpoints any name is fine
+    assert os.listdir(tmp_path) == []
+
+
+def test_divergence_advice_shows_the_learning_rate_only_when_there_is_one():
+    with pytest.raises(TrainingDivergedError, match=r"nan\. Lower the learning rate or the weight"):
+        make_solver(model=NaNAfter(step=1), update_rule="sgd", optim_config={}).train()
+    with pytest.raises(TrainingDivergedError, match=r"Lower the learning rate \(now 0\.1\) or"):
+        make_solver(model=NaNAfter(step=1)).train()
+
+
+def test_the_best_parameters_come_back_but_the_dropout_stream_goes_on(tmp_path):
+    # rewinding the stream with the best parameters would replay old masks in a later train()
+    rng = np.random.default_rng(0)
+    data = {
+        "X_train": rng.standard_normal((60, 6)),
+        "y_train": rng.integers(3, size=60),
+        "X_val": rng.standard_normal((20, 6)),
+        "y_val": rng.integers(3, size=20),
+    }
+    model = FullyConnectedNet(
+        [8], input_dim=6, num_classes=3, dropout_keep_ratio=0.5, weight_scale=0.5,
+        dtype=np.float64, seed=0,
+    )  # fmt: skip
+    solver = Solver(
+        model, data, update_rule="sgd", optim_config={"learning_rate": 0.5}, batch_size=20,
+        num_epochs=4, verbose=False, seed=0, checkpoint_name=tmp_path / "run",
+    )  # fmt: skip
+    solver.train()
+    best_epoch = int(np.argmax(solver.val_acc_history))
+    assert best_epoch < solver.epoch, "the test needs a best epoch before the last one"
+    for name, value in load_checkpoint(tmp_path / f"run_epoch_{best_epoch}.npz").params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    last = load_checkpoint(tmp_path / f"run_epoch_{solver.epoch}.npz").state["rng.dropout"]
+    assert str(model.get_state()["rng.dropout"]) == str(last)
+    assert str(solver.best_state["rng.dropout"]) != str(last)
+
+
+def test_check_accuracy_refuses_labels_of_the_wrong_kind_or_shape():
+    solver = make_solver()
+    X, y = solver.X_val, solver.y_val
+    with pytest.raises(TypeError, match=r"y must be .*integer labels; got dtype float64"):
+        solver.check_accuracy(X, y.astype(float))
+    with pytest.raises(TypeError, match=r"y must be .*integer labels; got list"):
+        solver.check_accuracy(X, list(y))
+    with pytest.raises(ValueError, match=r"y must have shape \(30,\).*got \(29,\)"):
+        solver.check_accuracy(X, y[:-1])
+
+
+def test_settings_a_checkpoint_cannot_store_are_refused_at_construction(tmp_path):
+    def rule(w, dw, config):
+        return w - config["schedule"](0) * dw, config
+
+    config = {"schedule": lambda step: 0.1}
+    with pytest.raises(TypeError, match=r"optim_config.*'schedule'.*function"):
+        make_solver(update_rule=rule, optim_config=config, checkpoint_path=tmp_path / "c.npz")
+    solver = make_solver(update_rule=rule, optim_config=config, num_epochs=1)  # fine without
+    solver.train()
+    with pytest.raises(TypeError, match=r"c\.npz.*'schedule'"):
+        solver.save_checkpoint(tmp_path / "c.npz")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "break_grads, fact",
+    [
+        (lambda g: g.pop("b1"), r"shape \(8,\) for the parameter 'b1'; got None"),
+        (lambda g: g.update(b1=g["b1"][None]), r"shape \(8,\) for the parameter 'b1'; got shape"),
+    ],
+)
+def test_a_broken_gradient_is_refused_and_the_step_leaves_nothing_behind(break_grads, fact):
+    # the forward pass already moved the running statistics: they are put back
+    class Broken(FullyConnectedNet):
+        def loss(self, X, y=None):
+            out = super().loss(X, y)
+            if y is not None:
+                break_grads(out[1])
+            return out
+
+    model = Broken(
+        [8], input_dim=4, num_classes=3, normalization="batchnorm", dtype=np.float64, seed=0
+    )
+    state = model.get_state()
+    params = {k: v.copy() for k, v in model.params.items()}
+    solver = make_solver(model=model)
+    with pytest.raises(ValueError, match=fact):
+        solver.train()
+    for key, value in state.items():
+        np.testing.assert_array_equal(model.get_state()[key], value)
+    for name, value in params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+    assert solver.iteration == 0 and solver.loss_history == []
+
+
+def test_a_checkpoint_name_that_is_a_link_is_a_prefix_not_a_file(tmp_path):
+    # the files are run_epoch_<k>.npz next to the link; where the link points does not matter
+    (tmp_path / "run").symlink_to(tmp_path / "missing" / "dir")
+    solver = make_solver(num_epochs=1, checkpoint_name=tmp_path / "run")
+    solver.train()
+    assert (tmp_path / "run_epoch_1.npz").is_file()

@@ -168,15 +168,6 @@ def test_unreadable_cifar10_is_an_error_not_a_traceback(tmp_path, capsys):
     assert "error: cannot read the data: no CIFAR-10 batches found" in err
 
 
-def test_help_lists_the_choices_and_defaults(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    text = " ".join(capsys.readouterr().out.split())
-    assert "{fc,threelayer,deep}" in text and "(default: threelayer)" in text
-    assert "--resume PATH" in text and "--lr-decay LR_DECAY factor in (0, 1]" in text
-
-
 def test_every_training_option_reaches_the_solver(tmp_path, monkeypatch):
     # an option that main() parsed but did not pass on would fail here
     seen = {}
@@ -230,11 +221,12 @@ def test_an_interrupted_run_resumes_exactly(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(solver_module.Solver, "save_checkpoint", save_then_interrupt)
     assert main(FC_RUN + ["--checkpoint", str(part)]) == 130
     err = capsys.readouterr().err
-    assert f"interrupted after epoch 1; {part} holds it: continue with --resume {part}" in err
+    assert f"interrupted after epoch 1; {part} holds epoch 1: continue with --resume {part}" in err
     monkeypatch.undo()
     assert main(FC_RUN + ["--checkpoint", str(part), "--resume", str(part)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"resumed from {part} after epoch 1" in out
+    assert any(line.startswith("trained epochs 2 to 3 in ") for line in out)
     final = [line for line in out if line.startswith("final accuracy")]
     assert final == [line for line in expected if line.startswith("final accuracy")]
     a, b = load_checkpoint(full), load_checkpoint(part)
@@ -251,6 +243,8 @@ def test_resume_with_other_options_or_a_damaged_file_exits_2(tmp_path, capsys):
         (FC_RUN + ["--lr", "0.01", "--resume", str(path)], "optim_config"),
         (FC_RUN + ["--hidden-dims", "13", "--resume", str(path)], "hidden_dims"),
         (FC_RUN + ["--resume", str(tmp_path / "none.npz")], "no such file"),
+        (FC_RUN + ["--resume", str(tmp_path)], "is a directory"),
+        (FC_RUN + ["--epochs", "2", "--resume", str(path)], "num_epochs >= 3"),
     ]
     (tmp_path / "cut.npz").write_bytes(path.read_bytes()[:-10])
     cases.append((FC_RUN + ["--resume", str(tmp_path / "cut.npz")], "truncated"))
@@ -361,3 +355,59 @@ def test_runs_as_a_module():
         timeout=60,
     )
     assert result.returncode == 0 and "--cifar10 DIR" in result.stdout
+
+
+def test_resume_with_more_epochs_extends_the_run_exactly(tmp_path, capsys):
+    # before: --epochs was ignored by --resume (the run stopped at the epochs it began with)
+    five = FC_RUN + ["--epochs", "5"]
+    assert main(five) == 0
+    expected = [line for line in capsys.readouterr().out.splitlines() if "accuracy" in line]
+    path = tmp_path / "run.npz"
+    assert main(FC_RUN + ["--checkpoint", str(path)]) == 0  # 3 epochs
+    capsys.readouterr()
+    assert main(five + ["--resume", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("trained epochs 4 to 5 in ") for line in out)
+    assert main(FC_RUN + ["--checkpoint", str(path), "--resume", str(path)]) == 0  # finished
+    assert "nothing left to train (the run had reached epoch 3)" in capsys.readouterr().out
+    assert [line for line in out if "accuracy" in line][1:] == expected[1:]  # after the time
+
+
+def test_the_interruption_hint_names_the_file_that_holds_this_run(tmp_path, monkeypatch, capsys):
+    import cs231nbook.solver as solver_module
+
+    old = tmp_path / "old.npz"
+    assert main(FC_RUN + ["--checkpoint", str(old)]) == 0
+    stale = tmp_path / "stale.npz"  # a checkpoint of another run (another seed)
+    assert main(FC_RUN + ["--seed", "1", "--checkpoint", str(stale)]) == 0
+    capsys.readouterr()
+
+    def interrupt(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solver_module.Solver, "train", interrupt)
+    # resumed, interrupted before any new epoch: --checkpoint is stale, --resume holds the run
+    argv = FC_RUN + ["--epochs", "5", "--checkpoint", str(stale), "--resume", str(old)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert f"{old} holds epoch 3: continue with --resume {old}" in err and str(stale) not in err
+    assert main(FC_RUN + ["--checkpoint", str(stale)]) == 130  # the stale file is not this run
+    assert "use --checkpoint PATH" in capsys.readouterr().err
+
+
+def test_an_unreadable_resume_file_exits_2_naming_it(tmp_path, monkeypatch, capsys):
+    import cs231nbook.checkpoint as checkpoint_module
+
+    path = tmp_path / "run.npz"
+    assert main(FC_RUN + ["--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+
+    def no_permission(name, mode="r"):
+        raise PermissionError(13, "Permission denied", name)
+
+    monkeypatch.setattr(checkpoint_module, "open", no_permission, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(FC_RUN + ["--resume", str(path)])
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "argument --resume:" in last and "Permission denied" in last and str(path) in last
