@@ -84,7 +84,9 @@ def float_array(
       ``dtype`` is None); the caller's array is never changed. Without it an
       integer array raises ``TypeError`` (training data, say, where integers
       usually mean pixels that were never preprocessed).
-    - ``np.matrix`` and other plain ndarray subclasses are viewed as ndarrays.
+    - ``np.matrix`` is viewed as a plain ndarray (its ``*`` is a matrix product); other
+      ndarray subclasses pass through, as NumPy's own functions let them (the chapter
+      *Batch normalization* counts a backward pass's operations with one).
     - A masked array raises ``TypeError``: its mask would be silently ignored
       (or half honoured) by the arithmetic.
     - Anything else (lists, scalars, bool, complex or object arrays) raises ``TypeError``.
@@ -96,7 +98,7 @@ def float_array(
         )
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a NumPy ndarray; got {_kind(value)}")
-    if type(value) is not np.ndarray:  # np.matrix and friends: a plain view, same memory
+    if isinstance(value, np.matrix):  # a plain view, same memory: * must stay element-wise
         value = np.asarray(value)
     if integers and np.issubdtype(value.dtype, np.integer):
         target = np.dtype(np.float64 if dtype is None else dtype)

@@ -647,3 +647,12 @@ def test_fast_conv_backward_names_a_foreign_cache():
     )
     with pytest.raises(TypeError, match="max_pool_forward_naive"):
         conv_backward_fast(np.ones((1, 1, 1, 1)), pool_cache)
+
+
+def test_textbook_im2col_takes_symbols_for_derivations():
+    sp = pytest.importorskip("sympy")
+    x = np.array(sp.symbols("x0:9"), dtype=object).reshape(1, 1, 3, 3)
+    cols = im2col(x, 2, 2, 1)
+    assert cols.shape == (4, 4) and cols[0, 0] == sp.Symbol("x0")
+    back = col2im(cols, (1, 1, 3, 3), 2, 2, 1)
+    assert back[0, 0, 1, 1] == 4 * sp.Symbol("x4")  # the centre is in all four windows

@@ -21,6 +21,17 @@ from .. import _checks
 __all__ = ["col2im", "im2col", "window_entry"]
 
 
+def _entries(name: str, value: Any, ndim: int) -> np.ndarray:
+    """A real array as every layer checks it, or an object array of SymPy symbols: the
+    textbook forms also serve derivations (the chapter *Fast layers* differentiates through
+    them), so symbols may go in."""
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        if value.ndim != ndim:
+            raise ValueError(f"{name} must be {ndim}-dimensional; got shape {value.shape}")
+        return value
+    return _checks.real_array(name, value, ndim=ndim)
+
+
 def _geometry(
     H_pad: int, W_pad: int, HH: Any, WW: Any, stride: Any
 ) -> tuple[int, int, int, int, int]:
@@ -52,7 +63,8 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     Parameters
     ----------
     x_pad : ndarray of shape (N, C, H_pad, W_pad)
-        Already zero-padded input.
+        Already zero-padded input: floating point (integers are converted), or an object
+        array of SymPy symbols for a derivation.
     HH, WW : int
         Window height and width.
     stride : int
@@ -70,7 +82,7 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int) -> np.ndarray:
     A convolution is then one matrix product,
     ``w.reshape(F, -1) @ cols``, of shape ``(F, N * H_out * W_out)``.
     """
-    x_pad = _checks.real_array("x_pad", x_pad, ndim=4)
+    x_pad = _entries("x_pad", x_pad, 4)
     N, C, H_pad, W_pad = x_pad.shape
     HH, WW, stride, H_out, W_out = _geometry(H_pad, W_pad, HH, WW, stride)
     cols = np.empty((C, HH, WW, N, H_out, W_out), dtype=x_pad.dtype)
@@ -113,7 +125,7 @@ def col2im(
         raise ValueError(f"x_pad_shape must be (N, C, H_pad, W_pad); got {x_pad_shape!r}")
     N, C, H_pad, W_pad = (_checks.nonnegative_int("x_pad_shape", s) for s in x_pad_shape)
     HH, WW, stride, H_out, W_out = _geometry(H_pad, W_pad, HH, WW, stride)
-    cols = _checks.real_array("cols", cols, ndim=2)
+    cols = _entries("cols", cols, 2)
     _checks.same_shape("cols", cols, (C * HH * WW, N * H_out * W_out), "(C*HH*WW, N*H_out*W_out)")
     blocks = cols.reshape(C, HH, WW, N, H_out, W_out)  # (C, HH, WW, N, H_out, W_out)
     x_pad = np.zeros(x_pad_shape, dtype=cols.dtype)
