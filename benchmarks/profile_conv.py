@@ -20,39 +20,16 @@ Needs NumPy and threadpoolctl.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 
 import numpy as np
+from clocks import clocked_methods
 from threadpoolctl import threadpool_limits
 
 from cs231nbook.fast_layers import conv_backward_fast, conv_forward_fast
 from cs231nbook.fast_layers.stacked import ChunkPlan, StackedColumns
 
 TIMED_METHODS = ("stack", "im2col", "col2im", "unstack")
-
-
-@contextlib.contextmanager
-def clocked_methods(spent: dict[str, float]):
-    """Within the block, every call of a TIMED_METHODS method adds its duration to ``spent``."""
-    originals = {name: getattr(StackedColumns, name) for name in TIMED_METHODS}
-
-    def clocked(name, method):
-        def run(*args, **kwargs):
-            start = time.perf_counter()
-            result = method(*args, **kwargs)
-            spent[name] += time.perf_counter() - start
-            return result
-
-        return run
-
-    for name, method in originals.items():
-        setattr(StackedColumns, name, clocked(name, method))
-    try:
-        yield
-    finally:
-        for name, method in originals.items():
-            setattr(StackedColumns, name, method)
 
 
 def products_alone(x, w, stride, pad):
@@ -108,7 +85,7 @@ def main(argv=None) -> int:
     with threadpool_limits(limits=1):
         for repeat in range(args.passes + 2):  # two warm-up passes
             spent = dict.fromkeys(TIMED_METHODS, 0.0)
-            with clocked_methods(spent):
+            with clocked_methods(StackedColumns, TIMED_METHODS, spent):
                 start = time.perf_counter()
                 conv_backward_fast(
                     dout, conv_forward_fast(x, w, b, conv_param, algorithm="im2col")[1]

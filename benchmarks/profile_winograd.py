@@ -24,11 +24,11 @@ Needs NumPy and threadpoolctl.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import time
 
 import numpy as np
+from clocks import clocked_methods
 from threadpoolctl import threadpool_limits
 
 from cs231nbook.fast_layers.winograd import (
@@ -55,29 +55,6 @@ PHASES = {
 }
 
 
-@contextlib.contextmanager
-def clocked_phases(spent: dict[str, float]):
-    """Within the block, every call of a PHASES method adds its duration to ``spent``."""
-    originals = {name: getattr(WinogradPlan, name) for name in PHASES}
-
-    def clocked(name, method):
-        def run(*args, **kwargs):
-            start = time.perf_counter()
-            result = method(*args, **kwargs)
-            spent[name] += time.perf_counter() - start
-            return result
-
-        return run
-
-    for name, method in originals.items():
-        setattr(WinogradPlan, name, clocked(name, method))
-    try:
-        yield
-    finally:
-        for name, method in originals.items():
-            setattr(WinogradPlan, name, method)
-
-
 def profile(x_shape, w_shape, pad, tile_size, dtype, passes):
     """Median seconds of the whole pass and of each phase, over ``passes`` passes."""
     rng = np.random.default_rng(0)
@@ -96,7 +73,7 @@ def profile(x_shape, w_shape, pad, tile_size, dtype, passes):
     totals, rests, phases = [], [], {name: [] for name in PHASES}
     for _ in range(passes):
         spent = dict.fromkeys(PHASES, 0.0)
-        with clocked_phases(spent):
+        with clocked_methods(WinogradPlan, PHASES, spent):
             start = time.perf_counter()
             one_pass()
             totals.append(time.perf_counter() - start)

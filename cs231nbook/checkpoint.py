@@ -61,10 +61,12 @@ from typing import Any
 import numpy as np
 
 from .model_state import (
+    _NOT_A_SCALAR,
     check_state,
     describe_difference,
     describe_model,
     get_model_state,
+    json_scalar,
     restore_generator,
     set_model_state,
 )
@@ -199,14 +201,9 @@ def _check_params_fit(model: Any, params: Mapping[str, np.ndarray], what: str) -
 
 def _json_scalar(value: Any, what: str) -> Any:
     """``value`` as a JSON-friendly Python scalar, or raise ``TypeError``."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value)
-    if value is None or isinstance(value, str):
-        return value
+    scalar = json_scalar(value)
+    if scalar is not _NOT_A_SCALAR:
+        return scalar
     raise TypeError(
         f"cannot store {what} = {value!r} ({type(value).__name__}) in a checkpoint's JSON "
         "metadata: only arrays, numbers, strings, booleans and None can be stored without pickle"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_data import blobs as shared_blobs
 
 from cs231nbook.classifiers import DeepConvNet, FullyConnectedNet
 from cs231nbook.solver import Solver
@@ -17,16 +18,8 @@ NUM_EPOCHS = 4
 
 
 def blobs(n_train=80, n_val=40, D=6, C=3, seed=2):
-    rng = np.random.default_rng(seed)
-    centers = 2.0 * rng.standard_normal((C, D))
-
-    def sample(n):
-        y = rng.integers(C, size=n)
-        return centers[y] + rng.standard_normal((n, D)), y
-
-    X_train, y_train = sample(n_train)
-    X_val, y_val = sample(n_val)
-    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
+    # a little larger and less separated than the shared default: several epochs matter
+    return shared_blobs(n_train, n_val, D, C, seed, spread=2.0)
 
 
 def images(n_train=40, n_val=20, seed=3):

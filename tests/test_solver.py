@@ -3,24 +3,11 @@ import warnings
 
 import numpy as np
 import pytest
+from training_data import blobs
 
 from cs231nbook.checkpoint import load_checkpoint
 from cs231nbook.classifiers import FullyConnectedNet
 from cs231nbook.solver import Solver, TrainingDivergedError
-
-
-def blobs(n_train=60, n_val=30, D=4, C=3, seed=2):
-    """Three well-separated Gaussian clusters: a problem a tiny net learns in a few epochs."""
-    rng = np.random.default_rng(seed)
-    centers = 3.0 * rng.standard_normal((C, D))
-
-    def sample(n):
-        y = rng.integers(C, size=n)
-        return centers[y] + rng.standard_normal((n, D)), y
-
-    X_train, y_train = sample(n_train)
-    X_val, y_val = sample(n_val)
-    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val}
 
 
 def tiny_model(seed=0, dtype=np.float64):
