@@ -1,7 +1,7 @@
 """Run the official CS231n Assignment 2 notebooks on cs231nbook.
 
 ``install()`` makes ``import cs231n`` and its submodules resolve to a thin module tree,
-:mod:`cs231nbook.compat.cs231n`, that has the starter code's import surface and its
+``cs231nbook.compat.cs231n``, that has the starter code's import surface and its
 semantics, while every computation stays in the cs231nbook package:
 
 ================================  ===================================================
@@ -77,7 +77,7 @@ def installed() -> bool:
 
 
 def install() -> None:
-    """Make ``import cs231n...`` resolve to :mod:`cs231nbook.compat.cs231n`.
+    """Make ``import cs231n...`` resolve to ``cs231nbook.compat.cs231n``.
 
     Idempotent. A ``cs231n`` package imported before (for example a student's own) is
     set aside, not deleted, and comes back with :func:`uninstall`. Modules imported

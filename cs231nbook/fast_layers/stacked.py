@@ -240,7 +240,7 @@ class ChunkPlan:
     dtype : numpy dtype
         Of the computation.
     cap_bytes : int
-        Upper bound on one chunk's column matrix (see :func:`images_per_chunk`).
+        Upper bound on one chunk's column matrix (see ``images_per_chunk``).
 
     Iterating over a plan gives the slices of the batch, chunk by chunk.
     """
