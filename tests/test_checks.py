@@ -427,6 +427,13 @@ def test_integer_affine_equals_the_float64_computation(x, w, b):
         np.testing.assert_array_equal(given_array, copy)
 
 
+def test_choice_does_not_take_1_for_true():
+    # 1 == True in Python: equality alone would pick the option True for the value 1
+    assert _checks.choice("flag", True, (True, False)) is True
+    with pytest.raises(ValueError, match=r"flag must be one of \[True, False\]; got 1"):
+        _checks.choice("flag", 1, (True, False))
+
+
 def test_choice_accepts_numpy_strings_and_returns_the_option():
     value = _checks.choice("mode", np.str_("train"), ("train", "test"))
     assert value == "train" and type(value) is str
