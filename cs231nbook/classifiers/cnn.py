@@ -162,7 +162,7 @@ class ThreeLayerConvNet:
         loss, grads : float, dict
             Otherwise; ``grads`` is keyed like ``params``.
         """
-        X = check_model_input(X, self.input_dim, self.dtype)
+        X = check_model_input(X, self.input_dim, self.dtype, loss=y is not None)
         p = self.params
         h1, cache1 = conv_relu_pool_forward(
             X, p["W1"], p["b1"], self.conv_param, self.pool_param
@@ -340,7 +340,7 @@ class DeepConvNet:
         loss, grads : float, dict
             Otherwise; ``grads`` is keyed like ``params``.
         """
-        X = check_model_input(X, self.input_dims, self.dtype)
+        X = check_model_input(X, self.input_dims, self.dtype, loss=y is not None)
         mode = "test" if y is None else "train"
         for bn_param in self.bn_params:
             bn_param["mode"] = mode
