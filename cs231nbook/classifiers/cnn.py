@@ -162,7 +162,7 @@ class ThreeLayerConvNet:
         loss, grads : float, dict
             Otherwise; ``grads`` is keyed like ``params``.
         """
-        X = check_model_input(X, self.input_dim, self.dtype, loss=y is not None)
+        X = check_model_input(X, self.input_dim, self.dtype)
         p = self.params
         h1, cache1 = conv_relu_pool_forward(
             X, p["W1"], p["b1"], self.conv_param, self.pool_param

@@ -111,7 +111,7 @@ class TwoLayerNet:
         loss, grads : float, dict
             Otherwise; ``grads`` is keyed like ``params``.
         """
-        X = check_model_input(X, (self.input_dim,), self.dtype, flatten=True, loss=y is not None)
+        X = check_model_input(X, (self.input_dim,), self.dtype, flatten=True)
         p = self.params
         hidden, cache1 = affine_relu_forward(X, p["W1"], p["b1"])
         scores, cache2 = affine_forward(hidden, p["W2"], p["b2"])
