@@ -78,7 +78,8 @@ def float_array(
 
     - A floating array (float16/32/64) is returned as is (not copied, so callers
       must not write into it).
-    - With ``integers=True`` (every layer, loss, model and update rule passes it),
+    - With ``integers=True`` (every layer, loss and model passes it; the update
+      rules do not, since they return an updated ``w`` of ``w``'s own dtype),
       an integer array (a bias ``np.array([0, 128])``, ``gamma = np.asarray([3, 4, 5])``)
       is converted to ``dtype`` (the computation's floating dtype; float64 if
       ``dtype`` is None); the caller's array is never changed. Without it an
@@ -126,7 +127,7 @@ def real_array(
 ) -> np.ndarray:
     """:func:`float_array` with ``integers=True``: an integer array is converted to ``dtype``.
 
-    What every layer, loss, model and update rule uses for its array arguments.
+    What every layer, loss and model uses for its array arguments.
     """
     return float_array(name, value, ndim=ndim, min_ndim=min_ndim, dtype=dtype, integers=True)
 
@@ -192,7 +193,12 @@ def real(
         value, (int, float, np.integer, np.floating)
     ):
         raise TypeError(f"{name} must be a real number; got {_kind(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except (
+        OverflowError
+    ):  # an int beyond float range, such as 10**400: out of range, not a bad kind
+        number = math.inf
     below = low is not None and (number <= low if low_open else number < low)
     above = high is not None and (number >= high if high_open else number > high)
     if not math.isfinite(number) or below or above:
@@ -328,6 +334,7 @@ CACHE_ORIGINS: dict[str, str] = {
     "ReluCache": "relu_forward",
     "DropoutCache": "dropout_forward",
     "ConvCache": "conv_forward_naive (or conv_forward_fast)",
+    "WinogradCache": "conv_forward_winograd (or conv_forward_fast)",
     "MaxPoolCache": "max_pool_forward_naive",
     "MaxPoolFastCache": "max_pool_forward_fast",
     "BatchNormCache": "batchnorm_forward",
@@ -348,7 +355,7 @@ def _origin(value: Any) -> str:
     kind = type(value).__name__
     if kind in CACHE_ORIGINS:
         return f"{CACHE_ORIGINS[kind]} (a {kind})"
-    if isinstance(value, tuple):
+    if type(value) is tuple:  # a named tuple of another library is described by its type below
         return f"no forward pass of cs231nbook (a plain tuple of {len(value)} items)"
     return f"no forward pass of cs231nbook (a {kind}: {show(value)})"
 
@@ -375,10 +382,15 @@ def cache(
 def output_size(size: int, window: int, stride: int, pad: int, what: str) -> int:
     """Size of a sliding-window output, ``1 + (size + 2*pad - window) / stride``.
 
-    Raises ``ValueError`` when the window does not fit or the windows do not
+    Raises ``ValueError`` when the window is empty (a filter with a zero-size
+    axis), the stride is not positive, the window does not fit or the windows do not
     tile the padded input exactly: silently flooring would drop input rows and
     columns from both the output and the gradient.
     """
+    if window < 1:
+        raise ValueError(f"{what}: the window must be at least 1 wide; got {window}")
+    if stride < 1:
+        raise ValueError(f"{what}: the stride must be a positive integer; got {stride}")
     padded = size + 2 * pad
     if window > padded:
         raise ValueError(

@@ -110,7 +110,12 @@ def _setup(
                 f"config['{key}'] must be the state array this rule stored there; "
                 f"got {_checks.show(value)}"
             )
-        if value.shape != w.shape or value.dtype != w.dtype:
+        if value.shape == w.shape and value.dtype != w.dtype:  # the wrong kind, as for dw
+            raise TypeError(
+                f"config['{key}'] must have w's dtype ({w.dtype}), so that next_w keeps it "
+                f"(keep one config per parameter); got {value.dtype}"
+            )
+        if value.shape != w.shape:
             raise ValueError(
                 f"config['{key}'] must be an array of w's shape {w.shape} and dtype {w.dtype} "
                 f"(keep one config per parameter); got shape {value.shape}, dtype {value.dtype}"

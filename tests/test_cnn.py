@@ -534,3 +534,20 @@ def test_kaiming_initializer_validates_seed_and_relu():
 def test_max_pools_are_conv_layer_indices(max_pools, error, message):
     with pytest.raises(error, match=message):
         DeepConvNet(input_dims=(1, 8, 8), num_filters=[2, 2], max_pools=max_pools)
+
+
+def test_list_arguments_may_be_1d_arrays_as_in_the_fully_connected_net():
+    as_lists = DeepConvNet(input_dims=(1, 4, 4), num_filters=[2, 3], max_pools=[1], seed=0)
+    as_arrays = DeepConvNet(
+        input_dims=np.array([1, 4, 4]),
+        num_filters=np.array([2, 3]),
+        max_pools=np.array([1]),
+        seed=0,
+    )
+    assert as_arrays.input_dims == (1, 4, 4) and as_arrays.max_pools == (1,)
+    for key, value in as_lists.params.items():
+        np.testing.assert_array_equal(as_arrays.params[key], value)
+    with pytest.raises(TypeError, match=r"num_filters\[0\] must be an integer; got 2.0"):
+        DeepConvNet(input_dims=(1, 4, 4), num_filters=np.array([2.0]), max_pools=[0])
+    with pytest.raises(TypeError, match=r"input_dim\[0\] must be an integer; got 1.0"):
+        ThreeLayerConvNet(input_dim=np.array([1.0, 4.0, 4.0]), num_filters=2, filter_size=3)

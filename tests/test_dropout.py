@@ -81,3 +81,11 @@ def test_integer_x_computes_in_float64():
     out, cache = dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 0})
     assert out.dtype == np.float64 and x.dtype.kind == "i"
     assert dropout_backward(np.ones(6, dtype=int), cache).dtype == np.float64
+
+
+def test_backward_refuses_a_dout_that_would_broadcast():
+    x = np.ones((4, 5))
+    _, cache = dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 0})
+    # (1, 5) broadcasts against the (4, 5) mask: without the check dx would silently be (4, 5)
+    with pytest.raises(ValueError, match=r"dout must have shape \(4, 5\).*got \(1, 5\)"):
+        dropout_backward(np.ones((1, 5)), cache)

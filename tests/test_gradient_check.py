@@ -91,6 +91,10 @@ def test_other_arguments_are_checked():
         eval_numerical_gradient(f, x, verbose="no")
     with pytest.raises(ValueError, match="num_checks must be a positive integer; got 0"):
         grad_check_sparse(f, x, np.ones(3), num_checks=0, verbose=False)
+    with pytest.raises(TypeError, match=r"num_checks must be an integer; got 2.0"):
+        grad_check_sparse(f, x, np.ones(3), num_checks=2.0, verbose=False)
+    with pytest.raises(TypeError, match="verbose must be True or False; got 'no'"):
+        grad_check_sparse(f, x, np.ones(3), num_checks=2, verbose="no")
     with pytest.raises(ValueError, match=r"seed must be an int >= 0.*got -1"):
         grad_check_sparse(f, x, np.ones(3), seed=-1, verbose=False)
     with pytest.raises(TypeError, match="f must be a function of x"):

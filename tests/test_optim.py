@@ -329,6 +329,18 @@ def test_rejects_state_of_another_parameter(rule):
         rule(np.zeros(3), np.ones(3), config)
 
 
+@pytest.mark.parametrize("rule", [sgd_momentum, nesterov_momentum, rmsprop, adam])
+def test_state_of_another_dtype_is_the_wrong_kind_as_for_dw(rule):
+    _, config = rule(np.zeros(3), np.ones(3))  # float64 state
+    w32 = np.zeros(3, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"dw must have w's dtype \(float32\).*got float64"):
+        rule(w32, np.ones(3), {})
+    with pytest.raises(
+        TypeError, match=r"config\['\w+'\] must have w's dtype \(float32\).*float64"
+    ):
+        rule(w32, np.ones(3, dtype=np.float32), config)
+
+
 def test_adam_rejects_bad_step_count():
     with pytest.raises(ValueError, match=r"config\['t'\] must be a non-negative integer; got -1"):
         adam(np.zeros(3), np.zeros(3), {"t": -1})

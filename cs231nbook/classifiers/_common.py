@@ -29,12 +29,19 @@ def add_l2(
 
 
 def check_model_input(
-    X: np.ndarray, expected: tuple[int, ...], dtype: np.dtype, flatten: bool = False
+    X: np.ndarray,
+    expected: tuple[int, ...],
+    dtype: np.dtype,
+    flatten: bool = False,
+    loss: bool = False,
 ) -> np.ndarray:
     """Check the examples of ``X`` against the model's input shape; return ``X`` in the model's dtype.
 
     With ``flatten`` (fully-connected models) any example shape with the right
-    number of features is accepted; otherwise it must equal ``expected``.
+    number of features is accepted; otherwise it must equal ``expected``. With
+    ``loss`` (labels were given) ``X`` must hold at least one example: the mean
+    loss of no examples is undefined, and saying so here names the caller's ``X``
+    rather than a layer's ``x`` deep inside the model.
     """
     X = _checks.real_array("X", X, min_ndim=2)
     fits = (
@@ -46,6 +53,11 @@ def check_model_input(
         what = f"{int(np.prod(expected))} features" if flatten else f"shape {tuple(expected)}"
         raise ValueError(
             f"X must hold examples of {what}, X.shape = (N, ...); got X of shape {X.shape}"
+        )
+    if loss and X.shape[0] == 0:
+        raise ValueError(
+            f"X must hold at least one example to compute a loss (y was given); "
+            f"got X of shape {X.shape}"
         )
     return X.astype(dtype, copy=False)
 

@@ -36,8 +36,17 @@ from .kaiming import check_weight_scale, init_weight
 POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
 
+def _listed(value: Any) -> Any:
+    """A 1-D ndarray as a list (``np.array([8, 8])`` works like ``[8, 8]``, as ``hidden_dims``
+    of ``FullyConnectedNet`` does); anything else unchanged, for the caller to check."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.tolist()
+    return value
+
+
 def _check_input_dims(name: str, value: Any) -> tuple[int, int, int]:
     """``(C, H, W)`` as three positive ints."""
+    value = _listed(value)
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise TypeError(
             f"{name} must be the shape (C, H, W) of one image; got {_checks.show(value)}"
@@ -254,6 +263,7 @@ class DeepConvNet:
         seed: int | np.random.Generator | None = None,
     ) -> None:
         self.input_dims = _check_input_dims("input_dims", input_dims)
+        num_filters, max_pools = _listed(num_filters), _listed(max_pools)
         if isinstance(num_filters, (str, int, np.integer)) or not isinstance(num_filters, Sequence):
             raise TypeError(f"num_filters must be a list of filter counts; got {num_filters!r}")
         if len(num_filters) == 0:
@@ -330,7 +340,7 @@ class DeepConvNet:
         loss, grads : float, dict
             Otherwise; ``grads`` is keyed like ``params``.
         """
-        X = check_model_input(X, self.input_dims, self.dtype)
+        X = check_model_input(X, self.input_dims, self.dtype, loss=y is not None)
         mode = "test" if y is None else "train"
         for bn_param in self.bn_params:
             bn_param["mode"] = mode

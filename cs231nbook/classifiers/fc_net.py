@@ -259,7 +259,7 @@ class FullyConnectedNet:
         loss, grads : float, dict
             Otherwise; ``grads`` is keyed like ``params``.
         """
-        X = check_model_input(X, (self.input_dim,), self.dtype, flatten=True)
+        X = check_model_input(X, (self.input_dim,), self.dtype, flatten=True, loss=y is not None)
         mode = "test" if y is None else "train"
         p = self.params
         L = self.num_layers
