@@ -1,3 +1,5 @@
+import types
+
 import numpy as np
 import pytest
 from gradcheck_helpers import check_backward
@@ -420,3 +422,12 @@ def test_integer_gamma_and_beta_are_converted_to_the_dtype_of_x():
         np.testing.assert_array_equal(out, expected)
         assert batchnorm_backward(np.ones_like(out), cache)[0].dtype == dtype
     assert gamma.dtype.kind == "i" and beta.dtype.kind == "i"  # the caller's arrays untouched
+
+
+def test_a_read_only_bn_param_is_refused_naming_it():
+    for mode in ("train", "test"):
+        frozen = types.MappingProxyType({"mode": mode})
+        with pytest.raises(
+            TypeError, match=r"bn_param must be a dict .*got a read-only mappingproxy"
+        ):
+            batchnorm_forward(np.ones((2, 3)), np.ones(3), np.zeros(3), frozen)

@@ -9,6 +9,7 @@ computation graph, derives :func:`batchnorm_backward` node by node and
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -151,6 +152,11 @@ def batchnorm_forward(
     """
     x = _checks.real_array("x", x, ndim=2)
     _checks.param_dict("bn_param", bn_param, required=("mode",), optional=BN_PARAM_KEYS[1:])
+    if not isinstance(bn_param, MutableMapping):
+        raise TypeError(
+            "bn_param must be a dict the running statistics can be written back to; "
+            f"got a read-only {type(bn_param).__name__}"
+        )
     mode = _checks.choice("bn_param['mode']", bn_param["mode"], ("train", "test"))
     if mode == "train" and x.shape[0] == 0:
         raise ValueError(
