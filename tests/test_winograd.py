@@ -329,3 +329,13 @@ def test_clear_errors_of_the_dispatch_and_the_backward():
         conv_backward_winograd(np.zeros((1, 2, 4, 4)), cache)
     with pytest.raises(TypeError, match="dout must have a floating-point dtype"):
         conv_backward_winograd(np.zeros((1, 2, 5, 5), dtype=int), cache)
+
+
+def test_winograd_backward_names_a_foreign_cache():
+    x = np.ones((1, 2, 4, 4))
+    w = np.ones((2, 2, 3, 3))
+    _, im2col_cache = conv_forward_fast(
+        x, w, np.zeros(2), {"stride": 1, "pad": 1}, algorithm="im2col"
+    )
+    with pytest.raises(TypeError, match="conv_forward_winograd"):
+        conv_backward_winograd(np.ones((1, 2, 4, 4)), im2col_cache)

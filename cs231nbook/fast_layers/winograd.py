@@ -397,7 +397,9 @@ def conv_backward_winograd(
     :math:`db_f = \sum_{n, i, j} \mathrm{dout}_{n f i j}`. The tiles ``V`` are
     recomputed block by block rather than kept from the forward pass.
     """
-    x, w, pad, m, U = cache
+    x, w, pad, m, U = _checks.cache(
+        "cache", cache, WinogradCache, "conv_forward_winograd", "conv_backward_winograd"
+    )
     N, C, H, W = x.shape
     F = w.shape[0]
     H_out, W_out = H + 2 * pad - 2, W + 2 * pad - 2
