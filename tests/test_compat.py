@@ -38,6 +38,25 @@ def global_state():
     np.random.set_state(state)
 
 
+def notebook_batch():
+    """The FullyConnectedNets notebook's gradient-check batch: np.random.seed(231), then two
+    examples of 15 features and their labels, drawn from the global generator."""
+    np.random.seed(231)
+    X = np.random.randn(2, 15)
+    y = np.random.randint(10, size=(2,))
+    return X, y
+
+
+def assert_gradients_check(model, X, y, grads, tol, h=1e-5):
+    """Every parameter's gradient against the numerical one, computed as the notebooks do: the
+    lambda ignores its argument, and the check perturbs model.params in place."""
+    for name in sorted(grads):
+        numeric = eval_numerical_gradient(
+            lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=h
+        )
+        assert rel_error(numeric, grads[name]) < tol, name
+
+
 # --- the alias itself -----------------------------------------------------------------------
 
 
@@ -144,28 +163,19 @@ def test_three_layer_conv_net_weights_come_from_the_global_generator(cs231n, glo
 def test_fc_net_gradient_check_as_the_notebook_runs_it(cs231n, global_state, reg):
     from cs231n.classifiers.fc_net import FullyConnectedNet
 
-    np.random.seed(231)
-    X = np.random.randn(2, 15)
-    y = np.random.randint(10, size=(2,))
+    X, y = notebook_batch()
     model = FullyConnectedNet(
         [20, 30], input_dim=15, num_classes=10, reg=reg, weight_scale=5e-2, dtype=np.float64
     )
     loss, grads = model.loss(X, y)
-    for name in sorted(grads):
-        # the notebook's lambda ignores its argument: the check perturbs params in place
-        numeric = eval_numerical_gradient(
-            lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-5
-        )
-        assert rel_error(numeric, grads[name]) < 1e-4, name
+    assert_gradients_check(model, X, y, grads, tol=1e-4)
 
 
 @pytest.mark.parametrize("keep", [1, 0.25, 0.5])
 def test_seeded_dropout_net_is_deterministic_and_gradient_checks(cs231n, global_state, keep):
     from cs231n.classifiers.fc_net import FullyConnectedNet
 
-    np.random.seed(231)
-    X = np.random.randn(2, 15)
-    y = np.random.randint(10, size=(2,))
+    X, y = notebook_batch()
     model = FullyConnectedNet(
         [20, 30],
         input_dim=15,
@@ -177,11 +187,7 @@ def test_seeded_dropout_net_is_deterministic_and_gradient_checks(cs231n, global_
     )
     loss, grads = model.loss(X, y)
     assert model.loss(X, y)[0] == loss
-    for name in sorted(grads):
-        numeric = eval_numerical_gradient(
-            lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-5
-        )
-        assert rel_error(numeric, grads[name]) < 1e-4, name
+    assert_gradients_check(model, X, y, grads, tol=1e-4)
 
 
 def test_unseeded_dropout_net_draws_new_masks(cs231n, global_state):
@@ -200,9 +206,7 @@ def test_unseeded_dropout_net_draws_new_masks(cs231n, global_state):
 def test_normalized_fc_net_gradient_check(cs231n, global_state, normalization):
     from cs231n.classifiers.fc_net import FullyConnectedNet
 
-    np.random.seed(231)
-    X = np.random.randn(2, 15)
-    y = np.random.randint(10, size=(2,))
+    X, y = notebook_batch()
     model = FullyConnectedNet(
         [20, 30],
         input_dim=15,
@@ -212,11 +216,7 @@ def test_normalized_fc_net_gradient_check(cs231n, global_state, normalization):
         normalization=normalization,
     )
     _, grads = model.loss(X, y)
-    for name in sorted(grads):
-        numeric = eval_numerical_gradient(
-            lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-5
-        )
-        assert rel_error(numeric, grads[name]) < 1e-3, name
+    assert_gradients_check(model, X, y, grads, tol=1e-3)
 
 
 def test_three_layer_conv_net_initial_loss_and_gradients(cs231n, global_state):
@@ -230,13 +230,9 @@ def test_three_layer_conv_net_initial_loss_and_gradients(cs231n, global_state):
     )
     loss, grads = model.loss(X, y)
     assert abs(loss - np.log(10)) < 0.05  # tiny weights: uniform scores
-    for name in sorted(grads):
-        numeric = eval_numerical_gradient(
-            lambda _: model.loss(X, y)[0], model.params[name], verbose=False, h=1e-6
-        )
-        # The notebook allows errors "up to the order of e-2": with weights of 1e-3 the
-        # centred difference of a loss near log(10) keeps only a few significant digits.
-        assert rel_error(numeric, grads[name]) < 5e-2, name
+    # The notebook allows errors "up to the order of e-2": with weights of 1e-3 the centred
+    # difference of a loss near log(10) keeps only a few significant digits.
+    assert_gradients_check(model, X, y, grads, tol=5e-2, h=1e-6)
     # The analytic gradients are cs231nbook's own, exactly.
     from cs231nbook.classifiers import ThreeLayerConvNet as Core
 
