@@ -316,17 +316,22 @@ def test_compressed_members_and_trailing_bytes_are_refused(tmp_path, saved):
     assert_refused(reseal(tmp_path / "long.npz", entries), "header promises")
 
 
+# The arguments of save_checkpoint for a run that has not started, apart from params and
+# optim_configs.
+EMPTY_RUN = dict(
+    best_params={},
+    loss_history=[],
+    train_acc_history=[],
+    val_acc_history=[],
+    epoch=0,
+    iteration=0,
+    best_val_acc=float("-inf"),
+    hyperparameters={},
+)
+
+
 def test_save_refuses_what_needs_pickle(tmp_path):
-    common = dict(
-        best_params={},
-        loss_history=[],
-        train_acc_history=[],
-        val_acc_history=[],
-        epoch=0,
-        iteration=0,
-        best_val_acc=float("-inf"),
-        hyperparameters={},
-    )
+    common = dict(EMPTY_RUN)
     with pytest.raises(TypeError, match=r"a\.npz.*object array"):
         ck.save_checkpoint(
             tmp_path / "a.npz", params={"W": np.array([None])}, optim_configs={}, **common
@@ -353,18 +358,7 @@ def test_save_refuses_what_needs_pickle(tmp_path):
     ],
 )
 def test_save_refuses_what_read_would_refuse_and_writes_nothing(tmp_path, change, fact):
-    arguments = dict(
-        params={"W": np.ones(2)},
-        best_params={},
-        optim_configs={},
-        loss_history=[],
-        train_acc_history=[],
-        val_acc_history=[],
-        epoch=0,
-        iteration=0,
-        best_val_acc=float("-inf"),
-        hyperparameters={},
-    )
+    arguments = dict(EMPTY_RUN, params={"W": np.ones(2)}, optim_configs={})
     ck.save_checkpoint(tmp_path / "fine.npz", **arguments)  # without the change: saved
     os.remove(tmp_path / "fine.npz")
     arguments.update(change)
