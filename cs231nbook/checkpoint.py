@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from .model_state import (
-    _NOT_A_SCALAR,
+    NOT_A_SCALAR,
     check_state,
     describe_difference,
     describe_model,
@@ -202,7 +202,7 @@ def _check_params_fit(model: Any, params: Mapping[str, np.ndarray], what: str) -
 def _json_scalar(value: Any, what: str) -> Any:
     """``value`` as a JSON-friendly Python scalar, or raise ``TypeError``."""
     scalar = json_scalar(value)
-    if scalar is not _NOT_A_SCALAR:
+    if scalar is not NOT_A_SCALAR:
         return scalar
     raise TypeError(
         f"cannot store {what} = {value!r} ({type(value).__name__}) in a checkpoint's JSON "

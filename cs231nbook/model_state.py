@@ -300,12 +300,12 @@ def assign_batchnorm_state(bn_params: Sequence[dict], state: Mapping[str, np.nda
 # --- describing a model ------------------------------------------------------------------------
 
 
-_NOT_A_SCALAR = object()
+NOT_A_SCALAR = object()
 
 
 def json_scalar(value: Any) -> Any:
     """``value`` as a plain Python scalar JSON can hold (NumPy scalars converted), or the
-    sentinel ``_NOT_A_SCALAR``. Shared with :mod:`cs231nbook.checkpoint`."""
+    sentinel ``NOT_A_SCALAR``. Shared with :mod:`cs231nbook.checkpoint`."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -314,7 +314,7 @@ def json_scalar(value: Any) -> Any:
         return float(value)
     if value is None or isinstance(value, str):
         return value
-    return _NOT_A_SCALAR
+    return NOT_A_SCALAR
 
 
 def _jsonable(value: Any) -> Any:
@@ -323,7 +323,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     scalar = json_scalar(value)
-    if scalar is not _NOT_A_SCALAR:
+    if scalar is not NOT_A_SCALAR:
         return scalar
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return np.dtype(value).name
